@@ -1,5 +1,6 @@
 #include "apis_discovery.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "apis_res.h"
@@ -109,4 +110,79 @@ json_t *apis_discovery_root(const apis_persona *p)
         json_array_append_new(paths, json_string(P[i]));
     }
     return json_pack("{s:o}", "paths", paths);
+}
+
+json_t *apis_openapi_v3_index(const char *hash)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "/openapi/v3/api/v1?hash=%s", hash);
+    return json_pack("{s:{s:{s:s}}}", "paths", "api/v1", "serverRelativeURL", url);
+}
+
+static json_t *param(const char *name, const char *desc)
+{
+    return json_pack("{s:s,s:s,s:s,s:{s:s,s:b}}", "name", name, "in", "query", "description",
+                     desc, "schema", "type", "string", "uniqueItems", 1);
+}
+
+static json_t *op(const char *id, const char *action, const apis_res *r, bool write)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "operationId", json_string(id));
+    json_t *params = json_array();
+    if (write) {
+        json_array_append_new(params, param("dryRun", "When present, indicates that "
+                                                      "modifications should not be persisted."));
+        json_array_append_new(params, param("fieldManager", "fieldManager is a name associated "
+                                                            "with the actor or entity that is "
+                                                            "making these changes."));
+        json_array_append_new(params,
+                              param("fieldValidation",
+                                    "fieldValidation instructs the server on how to handle "
+                                    "objects in the request (POST/PUT/PATCH) containing unknown "
+                                    "or duplicate fields."));
+    }
+    json_object_set_new(o, "parameters", params);
+    json_object_set_new(o, "x-kubernetes-action", json_string(action));
+    json_object_set_new(o, "x-kubernetes-group-version-kind",
+                        json_pack("{s:s,s:s,s:s}", "group", "", "kind", r->kind, "version", "v1"));
+    return o;
+}
+
+json_t *apis_openapi_v3_core(const apis_persona *p)
+{
+    json_t *paths = json_object();
+    for (int i = 0; i < APIS_NRES; i++) {
+        const apis_res *r = apis_res_at(i);
+        char coll[128], item[160], id[128];
+        if (r->namespaced)
+            snprintf(coll, sizeof(coll), "/api/v1/namespaces/{namespace}/%s", r->name);
+        else
+            snprintf(coll, sizeof(coll), "/api/v1/%s", r->name);
+        snprintf(item, sizeof(item), "%s/{name}", coll);
+        json_t *c = json_object();
+        snprintf(id, sizeof(id), "listCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
+        json_object_set_new(c, "get", op(id, "list", r, false));
+        snprintf(id, sizeof(id), "createCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
+        json_object_set_new(c, "post", op(id, "post", r, true));
+        json_object_set_new(paths, coll, c);
+        json_t *it = json_object();
+        snprintf(id, sizeof(id), "readCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
+        json_object_set_new(it, "get", op(id, "get", r, false));
+        snprintf(id, sizeof(id), "replaceCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
+        json_object_set_new(it, "put", op(id, "put", r, true));
+        snprintf(id, sizeof(id), "patchCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
+        json_object_set_new(it, "patch", op(id, "patch", r, true));
+        snprintf(id, sizeof(id), "deleteCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
+        json_object_set_new(it, "delete", op(id, "delete", r, false));
+        json_object_set_new(paths, item, it);
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, "openapi", json_string("3.0.0"));
+    char ver[32];
+    snprintf(ver, sizeof(ver), "v1.%d.0", p->minor);
+    json_object_set_new(doc, "info", json_pack("{s:s,s:s}", "title", "Kubernetes", "version", ver));
+    json_object_set_new(doc, "paths", paths);
+    json_object_set_new(doc, "components", json_pack("{s:{}}", "schemas"));
+    return doc;
 }

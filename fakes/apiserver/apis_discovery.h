@@ -23,4 +23,13 @@ json_t *apis_discovery_aggregated(const apis_persona *p, bool core);
 /* The root document {"paths":[...]} for GET /. */
 json_t *apis_discovery_root(const apis_persona *p);
 
+/* OpenAPI v3 (1.27+): the index {"paths":{"api/v1":{...}}} and the api/v1
+ * document. The document lists, per resource, its paths and operations with
+ * their x-kubernetes-group-version-kind and query parameters (kubectl looks
+ * for fieldValidation on PATCH to decide on server-side validation); it
+ * carries no schemas, so kubectl builds apply patches from its built-in
+ * types, as it does for core/v1 against any server. */
+json_t *apis_openapi_v3_index(const char *hash);
+json_t *apis_openapi_v3_core(const apis_persona *p);
+
 #endif

@@ -27,6 +27,7 @@
 #include "apis_auth.h"
 #include "apis_discovery.h"
 #include "apis_patch.h"
+#include "apis_proto.h"
 #include "apis_persona.h"
 #include "apis_res.h"
 #include "apis_select.h"
@@ -55,6 +56,7 @@ struct efk_apiserver {
     uint64_t seed;
     unsigned long rotations;
     char server_address[64];
+    char openapi_hash[40];
 };
 
 /* ------------------------------------------------------------ responses */
@@ -292,6 +294,19 @@ static json_t *read_body(efk_apiserver *a, http_req *req, http_resp *resp, const
                          bool patch)
 {
     const char *ct = http_req_header(req, "Content-Type");
+    if (!patch && ct && !strncasecmp(ct, "application/vnd.kubernetes.protobuf", 35)) {
+        size_t plen = 0;
+        const char *pbody = http_req_body(req, &plen);
+        char perr[400];
+        json_t *o = apis_proto_decode(pbody ? pbody : "", plen, perr, sizeof(perr));
+        if (!o) {
+            char msg[700];
+            snprintf(msg, sizeof(msg), "%s in version \"v1\" cannot be handled as a %s: %s",
+                     r->kind, r->kind, perr);
+            send_status(a, resp, apis_err_bad_request(msg));
+        }
+        return o;
+    }
     if (!patch && ct && *ct) {
         size_t n = strcspn(ct, ";");
         while (n && ct[n - 1] == ' ')
@@ -818,6 +833,41 @@ static bool non_resource(efk_apiserver *a, http_req *req, http_resp *resp, const
         health(a, req, resp, path[1] == 'l' ? "livez" : "readyz");
         return true;
     }
+    if (a->persona->minor >= 27 && !strncmp(path, "/openapi/v3", 11) && get) {
+        if (!strcmp(path, "/openapi/v3") || !strcmp(path, "/openapi/v3/")) {
+            send_json(a, resp, 200, apis_openapi_v3_index(a->openapi_hash));
+            return true;
+        }
+        if (!strcmp(path, "/openapi/v3/api/v1")) {
+            send_json(a, resp, 200, apis_openapi_v3_core(a->persona));
+            return true;
+        }
+    }
+    if (a->persona->minor >= 9 && get &&
+        (!strcmp(path, "/openapi/v2") || !strcmp(path, "/swagger-2.0.0.pb-v1"))) {
+        const char *acc = http_req_header(req, "Accept");
+        if (acc && strstr(acc, "protobuf")) {
+            buf b;
+            buf_init(&b, 0);
+            if (apis_proto_openapi_v2(a->persona, &b)) {
+                buf_cleanup(&b);
+                send_status(a, resp, apis_err_internal("out of memory"));
+                return true;
+            }
+            send_raw(a, resp, 200, "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                     b.data, b.len);
+            buf_cleanup(&b);
+        } else {
+            json_t *d = apis_openapi_v3_core(a->persona);
+            json_object_del(d, "openapi");
+            json_object_del(d, "components");
+            json_t *sw = json_pack("{s:s}", "swagger", "2.0");
+            json_object_update(sw, d);
+            json_decref(d);
+            send_json(a, resp, 200, sw);
+        }
+        return true;
+    }
     bool known = !strcmp(path, "/") || !strcmp(path, "/version") || !strcmp(path, "/version/") ||
                  !strcmp(path, "/api") || !strcmp(path, "/api/") || !strcmp(path, "/apis") ||
                  !strcmp(path, "/apis/") || !strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/");
@@ -1234,6 +1284,8 @@ int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt,
         goto fail;
     }
     a->insecure_authn = cfg->insecure_authn;
+    snprintf(a->openapi_hash, sizeof(a->openapi_hash), "%016llX%016llX",
+             (unsigned long long)rng_next(&a->rng), (unsigned long long)rng_next(&a->rng));
     a->body_cap = cfg->body_cap ? cfg->body_cap : APIS_BODY_CAP;
     a->watch_timeout_ns = cfg->watch_timeout_ns ? cfg->watch_timeout_ns : 1800 * EFK_NS_PER_S;
     a->bookmark_interval_ns = cfg->bookmark_interval_ns;
