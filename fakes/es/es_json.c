@@ -268,7 +268,7 @@ key:
             if (nkeys == FAST_KEYS) {
                 /* A very wide object: let the exact (slower) reader decide. */
                 es_jerr e;
-                return es_json_explain(p, len, true, &e) ? ES_CHECK_SYNTAX : ES_CHECK_OK;
+                return es_json_explain(p, len, true, NULL, &e) ? ES_CHECK_SYNTAX : ES_CHECK_OK;
             }
             keys[nkeys].p = k;
             keys[nkeys].len = klen;
@@ -428,6 +428,7 @@ void es_lex_init(es_lex *lx, const char *s, size_t len, bool dup_keys)
     lx->len = len;
     lx->state = ST_ROOT;
     lx->dup_keys = dup_keys;
+    lx->src_desc = NULL;
     lx->nkeys = 0;
     lx->keys_cap = 0;
     lx->keys = NULL;
@@ -457,8 +458,12 @@ static void set_loc(es_lex *lx, size_t off, int col_adjust)
     lx->err.column = (int)(off - line_start) + col_adjust;
 }
 
-static void source_desc(const char *s, size_t len, char *out, size_t outsz)
+static void source_desc(const char *desc, const char *s, size_t len, char *out, size_t outsz)
 {
+    if (desc) {
+        snprintf(out, outsz, "%s", desc);
+        return;
+    }
     size_t n = len > 500 ? 500 : len;
     int w;
     if (len > 500)
@@ -522,7 +527,7 @@ static int unexpected_eof(es_lex *lx)
         }
     }
     char src[600];
-    source_desc(lx->s, lx->len, src, sizeof(src));
+    source_desc(lx->src_desc, lx->s, lx->len, src, sizeof(src));
     return fail(lx, lx->len, 1,
                 "Unexpected end-of-input: expected close marker for %s (start marker at [Source: "
                 "%s; line: 1, column: %zu])",
@@ -544,7 +549,7 @@ static int bad_value(es_lex *lx, size_t off)
     if (c == ']' || c == '}') {
         if (lx->state == ST_ROOT) {
             char src[600];
-            source_desc(lx->s, lx->len, src, sizeof(src));
+            source_desc(lx->src_desc, lx->s, lx->len, src, sizeof(src));
             return fail(lx, off, 2,
                         "Unexpected close marker '%c': expected '%c' (for root starting at "
                         "[Source: %s; line: 1, column: 0])",
@@ -829,7 +834,7 @@ static int close_mismatch(es_lex *lx, size_t off)
 {
     char c = lx->s[off];
     char src[600];
-    source_desc(lx->s, lx->len, src, sizeof(src));
+    source_desc(lx->src_desc, lx->s, lx->len, src, sizeof(src));
     bool obj = lx->stack[lx->depth - 1] == '{';
     return fail(lx, off, 2,
                 "Unexpected close marker '%c': expected '%c' (for %s starting at [Source: %s; "
@@ -932,10 +937,11 @@ int es_lex_skip(es_lex *lx)
     return 0;
 }
 
-bool es_json_explain(const char *p, size_t len, bool dup_keys, es_jerr *e)
+bool es_json_explain(const char *p, size_t len, bool dup_keys, const char *src_desc, es_jerr *e)
 {
     es_lex lx;
     es_lex_init(&lx, p, len, dup_keys);
+    lx.src_desc = src_desc;
     bool found = false;
     for (;;) {
         if (es_lex_next(&lx)) {
@@ -950,10 +956,10 @@ bool es_json_explain(const char *p, size_t len, bool dup_keys, es_jerr *e)
     return found;
 }
 
-int es_jerr_render(const es_jerr *e, const char *text, size_t len, buf *out)
+int es_jerr_render(const es_jerr *e, const char *src_desc, const char *text, size_t len, buf *out)
 {
     char src[600];
-    source_desc(text, len, src, sizeof(src));
+    source_desc(src_desc, text, len, src, sizeof(src));
     return buf_printf(out, "%s\n at [Source: %s; line: %d, column: %d]", e->msg, src, e->line,
                       e->column);
 }

@@ -59,10 +59,11 @@ typedef struct es_jerr {
     char msg[ES_JSON_MSG_MAX]; /* Jackson's text, without the location */
 } es_jerr;
 
-/* Append Jackson's full message: msg + "\n at [Source: (byte[])\"<text>\";
- * line: L, column: C]" (the text cut at 500 bytes like Jackson does).
- * `text` is the input the error is about. 0 or buf's errors. */
-int es_jerr_render(const es_jerr *e, const char *text, size_t len, buf *out)
+/* Append Jackson's full message: msg + "\n at [Source: <src>; line: L,
+ * column: C]". <src> is `src_desc` when not NULL (ES versions name their
+ * input stream class there), else (byte[])"<text>" cut at 500 bytes like
+ * Jackson does. 0 or buf's errors. */
+int es_jerr_render(const es_jerr *e, const char *src_desc, const char *text, size_t len, buf *out)
     __attribute__((warn_unused_result));
 
 /* ---- the fast validator ---- */
@@ -96,7 +97,7 @@ es_check es_json_check(const char *p, size_t len, const es_check_opts *opts, es_
 /* For a document es_json_check called ES_CHECK_SYNTAX or ES_CHECK_DUP_KEY:
  * fill `e` with Jackson's description of the first problem. Returns true
  * when one was found. */
-bool es_json_explain(const char *p, size_t len, bool dup_keys, es_jerr *e);
+bool es_json_explain(const char *p, size_t len, bool dup_keys, const char *src_desc, es_jerr *e);
 
 /* ---- the pull tokenizer ---- */
 typedef struct es_lex {
@@ -113,6 +114,7 @@ typedef struct es_lex {
     uint8_t stack[ES_JSON_MAX_DEPTH + 1]; /* '{' or '[' per level */
     int state;
     bool dup_keys;
+    const char *src_desc; /* how messages name the input (NULL: the bytes) */
     /* open-object key lists for duplicate detection */
     size_t nkeys, keys_cap;
     struct es_lex_key { const char *p; size_t len; int depth; } *keys;
