@@ -19,12 +19,19 @@
 
 #include "core/rng.h"
 
+/* The recent invocations (argv and tool), so that every op entry of the
+ * audit log names the command line that did it. A ring: the oldest are
+ * forgotten first (their ops then carry only the invocation id). */
+#define SVC_INVOCATIONS 4096
+
 struct rbd_svc {
     rbd_store *store;
     bool cephx;
     pthread_mutex_t mu;
     rng rng;
     json_int_t next_invocation;
+    json_t *inv[SVC_INVOCATIONS]; /* {"tool", "argv"} by id % SVC_INVOCATIONS */
+    json_int_t inv_id[SVC_INVOCATIONS];
 };
 
 rbd_svc *rbd_svc_new(rbd_store *store, bool cephx, uint64_t seed)
@@ -44,6 +51,8 @@ void rbd_svc_free(rbd_svc *v)
 {
     if (!v)
         return;
+    for (size_t i = 0; i < SVC_INVOCATIONS; i++)
+        json_decref(v->inv[i]);
     pthread_mutex_destroy(&v->mu);
     free(v);
 }
@@ -140,6 +149,17 @@ static void audit_op(rbd_svc *v, const char *op, const json_t *req, int r, const
         if (x)
             json_object_set(e, *k, x);
     }
+    json_t *iv = json_object_get(req, "invocation");
+    if (json_is_integer(iv)) {
+        json_int_t id = json_integer_value(iv);
+        pthread_mutex_lock(&v->mu);
+        size_t slot = (size_t)(id % SVC_INVOCATIONS);
+        if (v->inv_id[slot] == id && v->inv[slot]) {
+            json_object_set(e, "tool", json_object_get(v->inv[slot], "tool"));
+            json_object_set(e, "argv", json_object_get(v->inv[slot], "argv"));
+        }
+        pthread_mutex_unlock(&v->mu);
+    }
     json_t *cl = json_object_get(req, "client");
     if (json_is_integer(cl)) {
         char name[48];
@@ -178,6 +198,10 @@ static json_t *op_invoke(rbd_svc *v, req_ctx *c, const char *fa, const json_t *f
     char thread[24];
     snprintf(thread, sizeof(thread), "7f%010" PRIx64,
              (uint64_t)(rng_next(&v->rng) & 0xffffffffffULL));
+    size_t slot = (size_t)(inv % SVC_INVOCATIONS);
+    json_decref(v->inv[slot]);
+    v->inv[slot] = json_pack("{s:s, s:O}", "tool", tool, "argv", argv ? argv : json_null());
+    v->inv_id[slot] = inv;
     pthread_mutex_unlock(&v->mu);
     json_t *e = json_pack("{s:s, s:I, s:s, s:O, s:s, s:I}", "event", "invoke", "invocation", inv,
                           "tool", tool, "argv", argv ? argv : json_null(), "node",

@@ -166,7 +166,7 @@ static void finish(sess *s)
         int r = 0;
         json_t *rep = call(s, "exit",
                            json_pack("{s:i, s:s, s:s, s:I, s:b}", "exit", s->res->exit_code,
-                                     "stdout", out, "stderr", err,
+                                     "stdout", out, "stderr", err, "stdout_bytes",
                                      (json_int_t)s->res->out.len, "hang", s->res->hang),
                            &r);
         json_decref(rep);
