@@ -424,12 +424,12 @@ static bool open_pool(sess *s, const rbd_cmd *cmd)
     json_t *rep = call(s, "pool_check", json_pack("{s:s, s:s}", "pool", cmd->pool, "namespace",
                                                   cmd->ns ? cmd->ns : ""),
                        &r);
+    bool ns_missing = rep && r == -ENOENT && cmd->ns && *cmd->ns &&
+                      json_is_true(json_object_get(rep, "pool_exists"));
     json_decref(rep);
     if (r == 0)
         return true;
     char e[160];
-    bool ns_missing = rep && r == -ENOENT && cmd->ns && *cmd->ns &&
-                      json_is_true(json_object_get(rep, "pool_exists"));
     if (ns_missing) {
         err_line(s, "rbd: namespace '%s' does not exist.\n", cmd->ns);
     } else if (!s->rel->pool_quoted) {

@@ -64,18 +64,23 @@ static void rbdt_sleep(void *ctx, int64_t ms)
     ((rbdt *)ctx)->slept_ms += ms;
 }
 
-static inline void rbdt_init(rbdt *t, const char *release)
+static inline void rbdt_init_auth(rbdt *t, const char *release, bool cephx)
 {
     memset(t, 0, sizeof(*t));
     t->clock = clock_test_new(INT64_C(1000000000), RBDT_WALL0);
     rbd_store_config cfg = {.release = rbd_release_find(release), .clock = t->clock, .seed = 42};
     t->store = rbd_store_new(&cfg);
-    t->svc = rbd_svc_new(t->store, false, 42);
+    t->svc = rbd_svc_new(t->store, cephx, 42);
     t->faults = fault_chain_new(t->clock, 42, "rbd");
     if (rbd_svc_register_faults(t->faults) != 0)
         abort();
     snprintf(t->node, sizeof(t->node), "127.0.0.1");
     rbd_tool_result_init(&t->res);
+}
+
+static inline void rbdt_init(rbdt *t, const char *release)
+{
+    rbdt_init_auth(t, release, false);
 }
 
 static inline void rbdt_cleanup(rbdt *t)
