@@ -370,7 +370,9 @@ static json_t *op_image_create(rbd_svc *v, req_ctx *c)
     bool br;
     if (!get_img(c, &i, true) || !get_int(c, "size", true, &size) ||
         !get_int(c, "order", false, &order) || !get_int(c, "format", false, &format) ||
-        !get_int(c, "features", false, &features) || !get_str(c, "id", false, &id) ||
+        (!json_is_array(json_object_get(c->req, "features")) &&
+         !get_int(c, "features", false, &features)) ||
+        !get_str(c, "id", false, &id) ||
         !get_str(c, "block_name_prefix", false, &prefix))
         return NULL;
     if (size < 0)
