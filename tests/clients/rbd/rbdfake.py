@@ -92,3 +92,18 @@ def finish():
         print("%d check(s) failed" % failures)
         sys.exit(1)
     print("ok")
+
+
+def add_fault(srv, rule):
+    """POST /_efksim/faults on the store (never faulted or journaled itself)."""
+    req = urllib.request.Request("http://%s/_efksim/faults" % srv.mon,
+                                 data=json.dumps(rule).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def clear_faults(srv):
+    req = urllib.request.Request("http://%s/_efksim/faults" % srv.mon, method="DELETE")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status
