@@ -10,7 +10,7 @@
  * nanoseconds), so dates in the output are the same on every run (golden
  * files). The clock then moves only when told on stdin:
  *   "advance <duration>"  (e.g. "advance 31s"), answered with "ok"
- * Without -T the system clock is used (needed for delay faults).
+ * Fault delays always run on real time (the HTTP layer waits on CLOCK_MONOTONIC).
  */
 #include <errno.h>
 #include <poll.h>
