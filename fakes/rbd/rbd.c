@@ -405,6 +405,7 @@ static int each_blocklist(const json_t *o, const char *ptr, efk_err *err)
         return bad(err, p, "expected an address (\"10.0.0.1\", \"10.0.0.1:0/123\") or a CIDR");
     if (json_is_true(json_object_get(o, "range")) && !rbd_addr_is_cidr(&a))
         return bad(err, p, "expected a CIDR range like \"10.0.0.0/24\"");
+
     const json_t *e = json_object_get(o, "expire");
     int64_t ns;
     if (e) {
@@ -474,6 +475,18 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
     if ((v = json_object_get(section, "blocklist")) &&
         (r = parse_list(v, "blocklist", "addr, range, expire", err, each_blocklist)))
         return r;
+    const rbd_release *rel = rbd_release_find(cfg->release ? cfg->release : "reef");
+    size_t bi;
+    json_t *be;
+    json_array_foreach(json_object_get(section, "blocklist"), bi, be) {
+        if (json_is_true(json_object_get(be, "range")) && !rel->blocklist_range) {
+            char p[EFK_ERR_PLACE_MAX];
+            pj(p, "/blocklist/%zu/range", bi);
+            return bad(err, p, "range entries need a release with `osd blocklist range` "
+                               "(reef); this is %s",
+                       rel->name);
+        }
+    }
     if ((v = json_object_get(section, "faults"))) {
         if (!json_is_array(v))
             return bad(err, "/faults", "expected an array of fault rules");
