@@ -230,7 +230,7 @@ int apis_label_selector_parse(const char *s, apis_selector *out, char *err, size
                             return fail(out, err, errsz, "too many values in set%s%s", "", "");
                     } else {
                         return fail(out, err, errsz, "found '%s', expected: %s",
-                                    tok_desc(v, l.text), "',', or ')'");
+                                    tok_desc(v, l.text), "',', or identifier");
                     }
                     if (v == T_RP)
                         break;
