@@ -1326,6 +1326,7 @@ int apis_store_list(apis_store *s, const apis_res *r, const apis_list_opts *o, a
     out->remaining = -1;
     char msg[600];
     char *start = NULL;
+    bool start_after = false;
     uint64_t token_rv = 0;
     if (o->rv_match && *o->rv_match) {
         if (!o->rv || !*o->rv)
@@ -1352,10 +1353,14 @@ int apis_store_list(apis_store *s, const apis_res *r, const apis_list_opts *o, a
             FAIL(apis_err_bad_request(msg));
         }
         json_error_t jerr;
-        json_t *tok = json_loadb(raw, len, 0, &jerr);
+        json_t *tok = json_loadb(raw, len, JSON_ALLOW_NUL, &jerr);
         free(raw);
         const char *v = str_at(tok, "v", NULL);
         const char *st = str_at(tok, "start", NULL);
+        /* "key\u0000" means: strictly after key */
+        size_t stlen = st ? json_string_length(json_object_get(tok, "start")) : 0;
+        if (st && stlen && st[stlen - 1] == '\0')
+            start_after = true;
         json_t *jrv = json_object_get(tok, "rv");
         if (!tok || !v || strcmp(v, "meta.k8s.io/v1") || !st || !json_is_integer(jrv) ||
             json_integer_value(jrv) <= 0) {
@@ -1394,6 +1399,8 @@ int apis_store_list(apis_store *s, const apis_res *r, const apis_list_opts *o, a
         snprintf(prefix, sizeof(prefix), "%s/", o->ns);
     size_t plen = strlen(prefix);
     size_t i = lower_bound(rs, start && strcmp(start, prefix) > 0 ? start : prefix);
+    if (start && start_after && i < rs->n && !strcmp(rs->v[i]->key, start))
+        i++;
     size_t cap = o->limit > 0 ? (size_t)o->limit : rs->n;
     out->items = calloc(cap ? cap : 1, sizeof(apis_blob *));
     const char *last = NULL;
