@@ -263,20 +263,33 @@ typedef struct reqinfo {
     bool named;
 } reqinfo;
 
-/* Go's json error for the first bad byte jansson found. */
+/* Go's encoding/json wording for what jansson found ("near 'x'" names the
+ * token it stopped at). */
 static void json_error_text(const char *body, size_t len, const json_error_t *je, char *out,
                             size_t outsz)
 {
-    size_t pos = (size_t)je->position;
-    size_t i = pos ? pos - 1 : 0;
-    while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\t' || body[i] == '\r'))
-        i++;
-    if (len == 0 || i >= len || strstr(je->text, "premature end") ||
-        strstr(je->text, "unexpected newline") || je->position >= (int)len)
+    (void)body;
+    const char *near = strstr(je->text, "near '");
+    char c = near ? near[6] : '\0';
+    if (!len || !near || c == '\0' || c == '\'' || strstr(je->text, "premature end")) {
         snprintf(out, outsz, "unexpected end of JSON input");
+        return;
+    }
+    const char *what = "looking for beginning of value";
+    if (strstr(je->text, "string or '}' expected"))
+        what = "looking for beginning of object key string";
+    else if (strstr(je->text, "end of file expected"))
+        what = "after top-level value";
+    else if (strstr(je->text, "':' expected"))
+        what = "after object key";
+    else if (strstr(je->text, "',' or '}' expected"))
+        what = "after object key:value pair";
+    else if (strstr(je->text, "',' or ']' expected"))
+        what = "after array element";
+    if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
+        snprintf(out, outsz, "invalid character '\\x%02x' %s", (unsigned char)c, what);
     else
-        snprintf(out, outsz, "invalid character '%c' looking for beginning of value",
-                 (body[i] >= 0x20 && body[i] < 0x7f) ? body[i] : '?');
+        snprintf(out, outsz, "invalid character '%c' %s", c, what);
 }
 
 static void summarize(const char *body, size_t len, char *out, size_t outsz)
