@@ -101,7 +101,8 @@ static void test_create_assigns(void **state)
     assert_string_equal(md(out, "namespace"), "default");
     assert_string_equal(md(out, "resourceVersion"), "5");
     assert_string_equal(md(out, "creationTimestamp"), "2023-11-14T22:13:20Z");
-    const char *uid = md(out, "uid");
+    char uid[64];
+    snprintf(uid, sizeof(uid), "%s", md(out, "uid"));
     assert_int_equal(strlen(uid), 36);
     assert_int_equal(uid[14], '4');
     assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "metadata"),
