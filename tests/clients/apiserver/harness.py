@@ -86,6 +86,9 @@ class Fake:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            if self.proc.returncode != 0 and exc[0] is None:
+                err = open(os.path.join(self.tmp, "serve.err")).read()
+                raise RuntimeError("apis_serve exited %d:\n%s" % (self.proc.returncode, err))
         if exc[0] is None:
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
