@@ -9,16 +9,28 @@
  * binaries report it; a full version given by the scenario replaces only
  * gitVersion. */
 static const apis_persona PERSONAS[] = {
-    {"1.3", 3, "v1.3.7", "a2cba278cba1f6881bb0a7704d9cac6fca6ed435", "2016-09-12T23:08:43Z",
-     "go1.6.2", false, APIS_FORBID_TEXT_URI, false, false, false, 0, false, false, false, true},
-    {"1.5", 5, "v1.5.2", "08e099554f3c31f6e6f07b448ab3ed78d0520507", "2017-01-12T04:52:34Z",
-     "go1.7.4", false, APIS_FORBID_TEXT_URI, false, false, false, 0, false, false, false, true},
-    {"1.9", 9, "v1.9.0", "925c127ec6b946659ad0fd596fa959be43f0cc05", "2017-12-15T20:55:30Z",
-     "go1.9.2", true, APIS_FORBID_JSON_OLD, false, false, false, 0, false, false, false, true},
-    {"1.20", 20, "v1.20.0", "af46c47ce925f4c4ad5cc8d1fca46c7b77d13b38", "2020-12-08T17:51:19Z",
-     "go1.15.5", true, APIS_FORBID_JSON_NEW, true, false, true, 0, false, false, false, false},
-    {"1.33", 33, "v1.33.0", "60a317eadfcb839692a68eab88b2096f4d708f4f", "2025-04-23T13:00:00Z",
-     "go1.24.2", true, APIS_FORBID_JSON_NEW, true, false, true, 2, true, true, true, false},
+    {.name = "1.3", .minor = 3, .git_version = "v1.3.7",
+     .git_commit = "a2cba278cba1f6881bb0a7704d9cac6fca6ed435",
+     .build_date = "2016-09-12T23:08:43Z", .go_version = "go1.6.2",
+     .forbid = APIS_FORBID_TEXT_URI, .healthz_only = true},
+    {.name = "1.5", .minor = 5, .git_version = "v1.5.2",
+     .git_commit = "08e099554f3c31f6e6f07b448ab3ed78d0520507",
+     .build_date = "2017-01-12T04:52:34Z", .go_version = "go1.7.4",
+     .forbid = APIS_FORBID_TEXT_URI, .healthz_only = true},
+    {.name = "1.9", .minor = 9, .git_version = "v1.9.0",
+     .git_commit = "925c127ec6b946659ad0fd596fa959be43f0cc05",
+     .build_date = "2017-12-15T20:55:30Z", .go_version = "go1.9.2",
+     .unauthorized_json = true, .forbid = APIS_FORBID_JSON_OLD, .healthz_only = true},
+    {.name = "1.20", .minor = 20, .git_version = "v1.20.0",
+     .git_commit = "af46c47ce925f4c4ad5cc8d1fca46c7b77d13b38",
+     .build_date = "2020-12-08T17:51:19Z", .go_version = "go1.15.5",
+     .unauthorized_json = true, .forbid = APIS_FORBID_JSON_NEW, .table = true, .bookmarks = true},
+    {.name = "1.33", .minor = 33, .git_version = "v1.33.0",
+     .git_commit = "60a317eadfcb839692a68eab88b2096f4d708f4f",
+     .build_date = "2025-04-23T13:00:00Z", .go_version = "go1.24.2",
+     .unauthorized_json = true, .forbid = APIS_FORBID_JSON_NEW, .table = true, .bookmarks = true,
+     .aggregated_discovery = 2, .version_emulation = true, .endpoints_warning = true,
+     .ns_name_label = true},
 };
 #define NPERSONAS (sizeof(PERSONAS) / sizeof(PERSONAS[0]))
 

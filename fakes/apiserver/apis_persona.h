@@ -30,9 +30,8 @@ typedef struct apis_persona {
     bool unauthorized_json;    /* 401 as Status JSON (else text "Unauthorized\n") */
     apis_forbid_style forbid;
     bool table;                /* serves meta.k8s.io Table (1.10+) */
-    bool table_v1beta1_only;   /* only as=Table;v=v1beta1 (1.10 .. 1.14) */
     bool bookmarks;            /* honours allowWatchBookmarks (1.15+) */
-    int aggregated_discovery;  /* 0 none, 1 v2beta1 (1.26+), 2 v2 and v2beta1 (1.30+) */
+    int aggregated_discovery;  /* 0 none, 2: apidiscovery.k8s.io/v2 (v2beta1 is gone in 1.33) */
     bool version_emulation;    /* /version has emulation fields (1.32+) */
     bool endpoints_warning;    /* Warning header on v1 Endpoints (1.33+) */
     bool ns_name_label;        /* namespaces get kubernetes.io/metadata.name (1.21+) */

@@ -330,6 +330,17 @@ void apis_res_defaults(const apis_res *r, json_t *obj, unsigned long seq, bool a
         set_default(status, "loadBalancer", json_object());
         break;
     }
+    case 3: { /* endpoints: ports default to TCP */
+        size_t i, k;
+        json_t *ss, *p;
+        json_array_foreach(json_object_get(obj, "subsets"), i, ss) {
+            json_array_foreach(json_object_get(ss, "ports"), k, p) {
+                if (json_is_object(p))
+                    set_default(p, "protocol", json_string("TCP"));
+            }
+        }
+        break;
+    }
     case 5: /* serviceaccounts: nothing */
         break;
     case 6: { /* secrets */

@@ -1082,8 +1082,13 @@ int apis_store_patch(apis_store *s, const apis_res *r, const char *ns, const cha
     case APIS_PATCH_JSON:
         if (apis_json_patch(old->obj, patch, &patched, err, sizeof(err))) {
             pthread_mutex_unlock(&s->mu);
-            /* json-patch failures are 422 in the real server */
-            FAIL(apis_status_new(422, "Invalid", err, NULL));
+            /* a json-patch that does not apply: 422, the generic sentence,
+             * the patcher's reason as the cause */
+            json_t *d = json_object();
+            json_object_set_new(d, "causes", json_pack("[{s:s}]", "message", err));
+            FAIL(apis_status_new(422, "Invalid",
+                                 "the server rejected our request due to an error in our request",
+                                 d));
         }
         break;
     }

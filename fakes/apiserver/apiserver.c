@@ -659,11 +659,108 @@ out:
     apis_selector_cleanup(&fields);
 }
 
+/* fieldValidation (1.27 GA): without schemas the fake knows each kind's
+ * top-level fields and ObjectMeta's; an unknown one is refused (Strict),
+ * warned about (Warn, the server default) or ignored. Returns false when it
+ * answered 400. */
+static const char *const META_FIELDS[] = {
+    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+    "annotations", "ownerReferences", "finalizers", "managedFields", NULL};
+
+static const char *const *top_fields(const apis_res *r)
+{
+    static const char *const SPEC_STATUS[] = {"spec", "status", NULL};
+    static const char *const EP[] = {"subsets", NULL};
+    static const char *const SA[] = {"secrets", "imagePullSecrets", "automountServiceAccountToken",
+                                     NULL};
+    static const char *const SECRET[] = {"data", "stringData", "type", "immutable", NULL};
+    static const char *const CM[] = {"data", "binaryData", "immutable", NULL};
+    static const char *const EV[] = {"involvedObject", "reason", "message", "source",
+                                     "firstTimestamp", "lastTimestamp", "count", "type",
+                                     "eventTime", "series", "action", "related",
+                                     "reportingComponent", "reportingInstance", NULL};
+    switch (r->idx) {
+    case 3: return EP;
+    case 5: return SA;
+    case 6: return SECRET;
+    case 7: return CM;
+    case 8: return EV;
+    default: return SPEC_STATUS;
+    }
+}
+
+static bool listed(const char *const *l, const char *k)
+{
+    for (; *l; l++)
+        if (!strcmp(*l, k))
+            return true;
+    return false;
+}
+
+static bool check_fields(efk_apiserver *a, http_req *req, http_resp *resp, const apis_res *r,
+                         const json_t *obj)
+{
+    const char *fv = http_req_arg(req, "fieldValidation");
+    if (a->persona->minor < 27 || (fv && !strcmp(fv, "Ignore")) || !json_is_object(obj))
+        return true;
+    bool strict = fv && !strcmp(fv, "Strict");
+    char list[2048] = "";
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        char one[600] = "";
+        if (!strcmp(k, "metadata") && json_is_object(v)) {
+            const char *mk;
+            json_t *mv;
+            json_object_foreach(v, mk, mv) {
+                if (listed(META_FIELDS, mk))
+                    continue;
+                snprintf(one, sizeof(one), "metadata.%s", mk);
+                if (strict) {
+                    n += (size_t)snprintf(list + n, sizeof(list) - n < 2 ? 0 : sizeof(list) - n,
+                                          "%sunknown field \"%s\"", n ? ", " : "", one);
+                    n = n < sizeof(list) ? n : sizeof(list) - 1;
+                } else {
+                    char w[700];
+                    snprintf(w, sizeof(w), "299 - \"unknown field \\\"%s\\\"\"", one);
+                    (void)http_resp_header(resp, "Warning", w);
+                }
+            }
+            continue;
+        }
+        if (!strcmp(k, "kind") || !strcmp(k, "apiVersion") || !strcmp(k, "metadata") ||
+            listed(top_fields(r), k))
+            continue;
+        if (strict) {
+            n += (size_t)snprintf(list + n, sizeof(list) - n < 2 ? 0 : sizeof(list) - n,
+                                  "%sunknown field \"%s\"", n ? ", " : "", k);
+            n = n < sizeof(list) ? n : sizeof(list) - 1;
+        } else {
+            char w[700];
+            snprintf(w, sizeof(w), "299 - \"unknown field \\\"%s\\\"\"", k);
+            (void)http_resp_header(resp, "Warning", w);
+        }
+    }
+    if (!n)
+        return true;
+    char msg[2400];
+    snprintf(msg, sizeof(msg), "%s in version \"v1\" cannot be handled as a %s: strict decoding "
+             "error: %s", r->kind, r->kind, list);
+    send_status(a, resp, apis_err_bad_request(msg));
+    return false;
+}
+
 static void do_create(efk_apiserver *a, http_req *req, http_resp *resp, const reqinfo *ri, int acc)
 {
     json_t *obj = read_body(a, req, resp, ri->r, false);
     if (!obj)
         return;
+    if (!check_fields(a, req, resp, ri->r, obj)) {
+        json_decref(obj);
+        return;
+    }
     json_t *out = NULL, *st = NULL;
     int rc = apis_store_create(a->store, ri->r, ri->r->namespaced ? ri->ns : NULL, obj,
                                APIS_ORIGIN_API, &out, &st);
@@ -680,6 +777,10 @@ static void do_update(efk_apiserver *a, http_req *req, http_resp *resp, const re
     json_t *obj = read_body(a, req, resp, ri->r, false);
     if (!obj)
         return;
+    if (!check_fields(a, req, resp, ri->r, obj)) {
+        json_decref(obj);
+        return;
+    }
     json_t *out = NULL, *st = NULL;
     int rc = apis_store_update(a->store, ri->r, ri->ns, ri->name, obj, APIS_ORIGIN_API,
                                ri->sub[0] != '\0', &out, &st);
@@ -718,6 +819,10 @@ static void do_patch(efk_apiserver *a, http_req *req, http_resp *resp, const req
     json_t *patch = read_body(a, req, resp, ri->r, true);
     if (!patch)
         return;
+    if (pt != APIS_PATCH_JSON && !check_fields(a, req, resp, ri->r, patch)) {
+        json_decref(patch);
+        return;
+    }
     json_t *out = NULL, *st = NULL;
     int rc = apis_store_patch(a->store, ri->r, ri->ns, ri->name, pt, patch, ri->sub[0] != '\0',
                               &out, &st);

@@ -8,7 +8,10 @@
  * watch_expire, too_many_requests as JSON and text).
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -361,8 +364,27 @@ static void test_bad_input(void **state)
     req(f, NULL, "/api/v1/namespaces", NULL, NULL, "Accept: application/vnd.kubernetes.protobuf", NULL, &r);
     expect_status(&r, 406, "NotAcceptable", NULL);
     tu_resp_free(&r);
+    req(f, "POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+        "{\"metadata\":{\"name\":\"c\",\"labls\":{}},\"dta\":{}}", NULL, ctj, NULL, &r);
+    expect_status(&r, 400, "BadRequest",
+                  "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding "
+                  "error: unknown field \"metadata.labls\", unknown field \"dta\"");
+    tu_resp_free(&r);
+    req(f, "PATCH", "/api/v1/namespaces/default", "[{\"op\":\"test\",\"path\":\"/x\",\"value\":1}]",
+        NULL, "Content-Type: application/json-patch+json", NULL, &r);
+    expect_status(&r, 422, "Invalid", "the server rejected our request due to an error in our request");
+    tu_resp_free(&r);
     assert_int_equal(efk_apiserver_resource_version(f->a), rv);
     assert_int_equal(efk_apiserver_object_count(f->a, "pods", NULL, NULL), 0);
+    assert_int_equal(efk_apiserver_object_count(f->a, "configmaps", NULL, NULL), 0);
+    /* Warn (the default): created, with a Warning header per unknown field */
+    req(f, "POST", "/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"name\":\"c\"},\"dta\":{}}",
+        NULL, ctj, NULL, &r);
+    assert_int_equal(r.status, 201);
+    char warn[256];
+    assert_true(tu_header(&r, "Warning", warn, sizeof(warn)));
+    assert_string_equal(warn, "299 - \"unknown field \\\"dta\\\"\"");
+    tu_resp_free(&r);
     stop(f);
 }
 
@@ -557,6 +579,50 @@ static void test_watch_live(void **state)
     stop(f);
 }
 
+
+/* A client that opens a watch and never reads: its queue fills, it is cut
+ * off, and writers are never held up (every write below returns while the
+ * client's socket is full). */
+static void test_slow_watcher_over_http(void **state)
+{
+    (void)state;
+    fx *f = start("{\"limits\":{\"watch_queue\":16}}");
+    int port = atoi(strrchr(f->insecure, ':') + 1);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    const char *rq = "GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion=4 "
+                     "HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(write(fd, rq, strlen(rq)), (ssize_t)strlen(rq));
+    assert_true(tu_wait(one_watch, f->a, 5000));
+    char *big = malloc(16385);
+    memset(big, 'x', 16384);
+    big[16384] = '\0';
+    json_t *cm = json_pack("{s:s,s:{s:s},s:{s:s}}", "kind", "ConfigMap", "metadata", "name", "big",
+                           "data", "v", big);
+    efk_err err;
+    int i = 0;
+    for (; i < 2000; i++) {
+        big[0] = (char)('a' + i % 26);
+        json_object_set_new(json_object_get(cm, "data"), "v", json_string(big));
+        assert_int_equal(efk_apiserver_object_apply(f->a, cm, &err), 0);
+        json_t *st = efk_apiserver_state_render(f->a);
+        json_int_t cut = json_integer_value(json_object_get(st, "watch_overflows"));
+        json_decref(st);
+        if (cut == 1)
+            break;
+    }
+    assert_true(i < 2000); /* cut off long before the writes ran out */
+    assert_int_equal(efk_apiserver_watch_count(f->a), 0);
+    json_decref(cm);
+    free(big);
+    close(fd);
+    stop(f);
+}
+
 static void test_config_errors(void **state)
 {
     (void)state;
@@ -612,7 +678,7 @@ int main(void)
         cmocka_unit_test(test_discovery),  cmocka_unit_test(test_authn),
         cmocka_unit_test(test_old_personas), cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_crud_table_paging), cmocka_unit_test(test_watch_live),
-        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_slow_watcher_over_http), cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
