@@ -1069,7 +1069,15 @@ static bool resolve(char segs[APIS_MAX_SEGS][256], int n, reqinfo *ri)
         ri->legacy_watch = true;
         i = 1;
     }
-    if (n - i >= 1 && !strcmp(segs[i], "namespaces") && n - i >= 3) {
+    if (n - i == 3 && !strcmp(segs[i], "namespaces") &&
+        (!strcmp(segs[i + 2], "status") || !strcmp(segs[i + 2], "finalize"))) {
+        /* namespaces/{name}/status (finalize is not served: 404 below) */
+        ri->r = apis_res_at(0);
+        snprintf(ri->name, sizeof(ri->name), "%s", segs[i + 1]);
+        snprintf(ri->ns, sizeof(ri->ns), "%s", segs[i + 1]);
+        snprintf(ri->sub, sizeof(ri->sub), "%s", segs[i + 2]);
+        ri->named = true;
+    } else if (n - i >= 1 && !strcmp(segs[i], "namespaces") && n - i >= 3) {
         /* namespaces/{ns}/{resource}[/{name}[/{sub}]] */
         snprintf(ri->ns, sizeof(ri->ns), "%s", segs[i + 1]);
         ri->r = apis_res_by_plural(segs[i + 2]);
@@ -1186,7 +1194,8 @@ static void handle(void *arg, http_req *req, http_resp *resp)
         return;
     }
     const char *verb = NULL;
-    bool watch = ri.legacy_watch || query_true(http_req_arg(req, "watch"));
+    /* ?watch on a named path is a plain get, as the real resolver has it */
+    bool watch = ri.legacy_watch || (!ri.named && query_true(http_req_arg(req, "watch")));
     if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
         verb = watch ? "watch" : ri.named ? "get" : "list";
     else if (ri.legacy_watch)

@@ -465,6 +465,16 @@ static void test_crud_table_paging(void **state)
         "{\"metadata\":{\"name\":\"p0\",\"resourceVersion\":\"5\"},\"spec\":{}}", NULL, ctj, NULL, &r);
     expect_status(&r, 409, "Conflict", NULL);
     tu_resp_free(&r);
+    req(f, "PATCH", "/api/v1/namespaces/logging/status", "{\"status\":{\"phase\":\"Active\","
+        "\"conditions\":[{\"type\":\"X\",\"status\":\"True\"}]}}", NULL,
+        "Content-Type: application/merge-patch+json", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"conditions\":[{\"type\":\"X\""));
+    tu_resp_free(&r);
+    req(f, NULL, "/api/v1/namespaces/logging/pods/p1?watch=1", NULL, NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 200); /* a plain get */
+    assert_true(strncmp(r.body, "{\"kind\":\"Pod\"", 13) == 0);
+    tu_resp_free(&r);
     req(f, "DELETE", "/api/v1/namespaces/logging/pods/p0", NULL, NULL, NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     tu_resp_free(&r);
