@@ -10,9 +10,9 @@ json_t *apis_discovery_api(const char *server_address)
     json_t *d = json_object();
     json_object_set_new(d, "kind", json_string("APIVersions"));
     json_object_set_new(d, "versions", json_pack("[s]", "v1"));
-    json_object_set_new(d, "serverAddressByClientCIDRs",
-                        json_pack("[{s:s,s:s}]", "clientCIDR", "0.0.0.0/0", "serverAddress",
-                                  server_address));
+    json_object_set_new(
+        d, "serverAddressByClientCIDRs",
+        json_pack("[{s:s,s:s}]", "clientCIDR", "0.0.0.0/0", "serverAddress", server_address));
     return d;
 }
 
@@ -63,8 +63,9 @@ json_t *apis_discovery_aggregated(const apis_persona *p, bool core)
             const apis_res *r = apis_res_at(i);
             json_t *e = json_object();
             json_object_set_new(e, "resource", json_string(r->name));
-            json_object_set_new(e, "responseKind", json_pack("{s:s,s:s,s:s}", "group", "",
-                                                             "version", "v1", "kind", r->kind));
+            json_object_set_new(
+                e, "responseKind",
+                json_pack("{s:s,s:s,s:s}", "group", "", "version", "v1", "kind", r->kind));
             json_object_set_new(e, "scope", json_string(r->namespaced ? "Namespaced" : "Cluster"));
             json_object_set_new(e, "singularResource", json_string(r->singular));
             json_t *verbs = json_array();
@@ -80,11 +81,11 @@ json_t *apis_discovery_aggregated(const apis_persona *p, bool core)
             if (r->in_all)
                 json_object_set_new(e, "categories", json_pack("[s]", "all"));
             if (r->status_sub)
-                json_object_set_new(
-                    e, "subresources",
-                    json_pack("[{s:s,s:{s:s,s:s,s:s},s:[sss]}]", "subresource", "status",
-                              "responseKind", "group", "", "version", "v1", "kind", r->kind,
-                              "verbs", "get", "patch", "update"));
+                json_object_set_new(e, "subresources",
+                                    json_pack("[{s:s,s:{s:s,s:s,s:s},s:[sss]}]", "subresource",
+                                              "status", "responseKind", "group", "", "version",
+                                              "v1", "kind", r->kind, "verbs", "get", "patch",
+                                              "update"));
             json_array_append_new(resources, e);
         }
         json_t *ver = json_pack("{s:s,s:o,s:s}", "version", "v1", "resources", resources,
@@ -102,8 +103,8 @@ json_t *apis_discovery_aggregated(const apis_persona *p, bool core)
 json_t *apis_discovery_root(const apis_persona *p)
 {
     json_t *paths = json_array();
-    const char *const P[] = {"/api", "/api/v1", "/apis", "/apis/", "/healthz", "/livez",
-                             "/readyz", "/version", NULL};
+    const char *const P[] = {"/api",   "/api/v1", "/apis",    "/apis/", "/healthz",
+                             "/livez", "/readyz", "/version", NULL};
     for (int i = 0; P[i]; i++) {
         if (p->healthz_only && (!strcmp(P[i], "/livez") || !strcmp(P[i], "/readyz")))
             continue;
@@ -121,8 +122,8 @@ json_t *apis_openapi_v3_index(const char *hash)
 
 static json_t *param(const char *name, const char *desc)
 {
-    return json_pack("{s:s,s:s,s:s,s:{s:s,s:b}}", "name", name, "in", "query", "description",
-                     desc, "schema", "type", "string", "uniqueItems", 1);
+    return json_pack("{s:s,s:s,s:s,s:{s:s,s:b}}", "name", name, "in", "query", "description", desc,
+                     "schema", "type", "string", "uniqueItems", 1);
 }
 
 static json_t *op(const char *id, const char *action, const apis_res *r, bool write)

@@ -64,7 +64,17 @@ static bool rd_field(pb *r, int *num, int *wt, uint64_t *ival, pb *sub)
     }
 }
 
-typedef enum { F_STR, F_BYTES, F_INT, F_BOOL, F_MSG, F_MAP_SS, F_MAP_SB, F_REP_STR, F_REP_MSG } ftype;
+typedef enum {
+    F_STR,
+    F_BYTES,
+    F_INT,
+    F_BOOL,
+    F_MSG,
+    F_MAP_SS,
+    F_MAP_SB,
+    F_REP_STR,
+    F_REP_MSG
+} ftype;
 
 typedef struct msgdef msgdef;
 typedef struct fielddef {
@@ -77,10 +87,13 @@ struct msgdef {
     const fielddef *f;
 };
 
-static const fielddef OWNER_REF_F[] = {{5, "apiVersion", F_STR, NULL}, {1, "kind", F_STR, NULL},
-                                       {3, "name", F_STR, NULL},       {4, "uid", F_STR, NULL},
+static const fielddef OWNER_REF_F[] = {{5, "apiVersion", F_STR, NULL},
+                                       {1, "kind", F_STR, NULL},
+                                       {3, "name", F_STR, NULL},
+                                       {4, "uid", F_STR, NULL},
                                        {6, "controller", F_BOOL, NULL},
-                                       {7, "blockOwnerDeletion", F_BOOL, NULL}, {0, NULL, 0, NULL}};
+                                       {7, "blockOwnerDeletion", F_BOOL, NULL},
+                                       {0, NULL, 0, NULL}};
 static const msgdef OWNER_REF = {OWNER_REF_F};
 static const fielddef META_F[] = {{1, "name", F_STR, NULL},
                                   {2, "generateName", F_STR, NULL},
@@ -105,13 +118,14 @@ static const fielddef CONFIGMAP_F[] = {{1, "metadata", F_MSG, &META},
                                        {2, "data", F_MAP_SS, NULL},
                                        {3, "binaryData", F_MAP_SB, NULL},
                                        {0, NULL, 0, NULL}};
-static const fielddef SECRET_F[] = {{1, "metadata", F_MSG, &META}, {5, "immutable", F_BOOL, NULL},
-                                    {2, "data", F_MAP_SB, NULL},   {4, "stringData", F_MAP_SS, NULL},
-                                    {3, "type", F_STR, NULL},      {0, NULL, 0, NULL}};
-static const fielddef OBJREF_F[] = {{1, "kind", F_STR, NULL},      {2, "namespace", F_STR, NULL},
-                                    {3, "name", F_STR, NULL},      {4, "uid", F_STR, NULL},
-                                    {5, "apiVersion", F_STR, NULL}, {6, "resourceVersion", F_STR, NULL},
-                                    {7, "fieldPath", F_STR, NULL}, {0, NULL, 0, NULL}};
+static const fielddef SECRET_F[] = {
+    {1, "metadata", F_MSG, &META},     {5, "immutable", F_BOOL, NULL}, {2, "data", F_MAP_SB, NULL},
+    {4, "stringData", F_MAP_SS, NULL}, {3, "type", F_STR, NULL},       {0, NULL, 0, NULL}};
+static const fielddef OBJREF_F[] = {
+    {1, "kind", F_STR, NULL},       {2, "namespace", F_STR, NULL},
+    {3, "name", F_STR, NULL},       {4, "uid", F_STR, NULL},
+    {5, "apiVersion", F_STR, NULL}, {6, "resourceVersion", F_STR, NULL},
+    {7, "fieldPath", F_STR, NULL},  {0, NULL, 0, NULL}};
 static const msgdef OBJREF = {OBJREF_F};
 static const fielddef LOCALREF_F[] = {{1, "name", F_STR, NULL}, {0, NULL, 0, NULL}};
 static const msgdef LOCALREF = {LOCALREF_F};
@@ -267,8 +281,8 @@ static json_t *decode_msg(const msgdef *d, pb r, int depth)
                 json_object_set_new(o, f->name, a);
             }
             if (f->t == F_REP_STR)
-                json_array_append_new(
-                    a, json_stringn((const char *)sub.p, (size_t)(sub.end - sub.p)));
+                json_array_append_new(a,
+                                      json_stringn((const char *)sub.p, (size_t)(sub.end - sub.p)));
             else if ((v = decode_msg(f->sub, sub, depth + 1)))
                 json_array_append_new(a, v);
             break;
@@ -281,8 +295,9 @@ static json_t *decode_msg(const msgdef *d, pb r, int depth)
 json_t *apis_proto_decode(const char *data, size_t len, char *err, size_t errsz)
 {
     if (len < 4 || memcmp(data, "k8s\0", 4) != 0) {
-        snprintf(err, errsz, "provided data does not appear to be a protobuf message, expected "
-                             "prefix [107 56 115 0]");
+        snprintf(err, errsz,
+                 "provided data does not appear to be a protobuf message, expected "
+                 "prefix [107 56 115 0]");
         return NULL;
     }
     pb r = {(const unsigned char *)data + 4, (const unsigned char *)data + len};
@@ -331,8 +346,9 @@ json_t *apis_proto_decode(const char *data, size_t len, char *err, size_t errsz)
         json_decref(o);
         return out;
     }
-    snprintf(err, errsz, "efksim decodes protobuf only for Namespace, ConfigMap, Secret and "
-                         "ServiceAccount, not %s; send application/json",
+    snprintf(err, errsz,
+             "efksim decodes protobuf only for Namespace, ConfigMap, Secret and "
+             "ServiceAccount, not %s; send application/json",
              kind);
     return NULL;
 }
@@ -433,12 +449,14 @@ static int w_operation(buf *b, int num, const char *id, const char *action, cons
     int rc = w_str(&op, 5, id);
     if (write) {
         if (!rc)
-            rc = w_query_param(&op, 8, "dryRun", "When present, indicates that modifications "
-                                                 "should not be persisted.");
+            rc = w_query_param(&op, 8, "dryRun",
+                               "When present, indicates that modifications "
+                               "should not be persisted.");
         if (!rc)
-            rc = w_query_param(&op, 8, "fieldManager", "fieldManager is a name associated with "
-                                                       "the actor or entity that is making these "
-                                                       "changes.");
+            rc = w_query_param(&op, 8, "fieldManager",
+                               "fieldManager is a name associated with "
+                               "the actor or entity that is making these "
+                               "changes.");
         if (!rc)
             rc = w_query_param(&op, 8, "fieldValidation",
                                "fieldValidation instructs the server on how to handle objects in "

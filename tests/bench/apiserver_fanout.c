@@ -22,7 +22,7 @@
 #include "core/fsutil.h"
 
 typedef struct w {
-    char tail[64]; /* the end of what arrived so far, to find markers across chunks */
+    char tail[64];         /* the end of what arrived so far, to find markers across chunks */
     atomic_long last_seen; /* the highest write number this watcher saw */
 } w;
 
@@ -89,7 +89,8 @@ int main(int argc, char **argv)
     efk_err_init(&err);
     pki_ca *ca;
     pki_pair srv;
-    if (pki_ca_new("bench CA", &ca, &err) || pki_issue_server(ca, "apiserver", NULL, NULL, &srv, &err)) {
+    if (pki_ca_new("bench CA", &ca, &err) ||
+        pki_issue_server(ca, "apiserver", NULL, NULL, &srv, &err)) {
         fprintf(stderr, "pki: %s\n", err.msg);
         return 1;
     }
@@ -99,14 +100,18 @@ int main(int argc, char **argv)
     char *ca_path = fs_join(dir, "ca.crt");
     if (fs_write_file(ca_path, pki_ca_cert_pem(ca), strlen(pki_ca_cert_pem(ca)), 0600, &err))
         return 1;
-    efk_runtime rt = {.clock = clock_system(), .seed = 1, .workdir = dir, .ca = ca,
-                      .ca_pem = pki_ca_cert_pem(ca), .server_cert_pem = srv.cert_pem,
+    efk_runtime rt = {.clock = clock_system(),
+                      .seed = 1,
+                      .workdir = dir,
+                      .ca = ca,
+                      .ca_pem = pki_ca_cert_pem(ca),
+                      .server_cert_pem = srv.cert_pem,
                       .server_key_pem = srv.key_pem};
     efk_apiserver_config cfg;
     efk_apiserver_config_init(&cfg);
-    json_t *sec = json_pack("{s:[{s:s,s:s,s:[s]}],s:{s:i}}", "identities", "name", "admin",
-                            "token", "bench-token", "groups", "system:masters", "limits",
-                            "max_watchers", nw + 10);
+    json_t *sec =
+        json_pack("{s:[{s:s,s:s,s:[s]}],s:{s:i}}", "identities", "name", "admin", "token",
+                  "bench-token", "groups", "system:masters", "limits", "max_watchers", nw + 10);
     if (efk_apiserver_config_parse(&cfg, sec, dir, &err))
         return 1;
     json_decref(sec);
@@ -120,7 +125,8 @@ int main(int argc, char **argv)
     if (efk_apiserver_object_apply(a, cm, &err))
         return 1;
     char url[256];
-    snprintf(url, sizeof(url), "%s/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=%llu",
+    snprintf(url, sizeof(url),
+             "%s/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=%llu",
              efk_apiserver_url(a), (unsigned long long)efk_apiserver_resource_version(a));
     curl_global_init(CURL_GLOBAL_ALL);
     loop l = {.m = curl_multi_init()};

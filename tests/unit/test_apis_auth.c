@@ -106,8 +106,12 @@ static void test_authz_rules(void **state)
     assert_true(allowed(a, &u, "delete", "configmaps", "any", "agent"));
     assert_false(allowed(a, &u, "delete", "configmaps", "any", "other"));
     assert_false(allowed(a, &u, "list", "configmaps", "any", NULL)); /* names need a name */
-    apis_request_attrs st = {.verb = "update", .resource = "pods", .subresource = "status",
-                             .ns = "x", .name = "p", .path = "/"};
+    apis_request_attrs st = {.verb = "update",
+                             .resource = "pods",
+                             .subresource = "status",
+                             .ns = "x",
+                             .name = "p",
+                             .path = "/"};
     assert_true(apis_auth_authorize(a, &u, &st));
     st.subresource = NULL;
     assert_false(apis_auth_authorize(a, &u, &st));
@@ -136,12 +140,12 @@ static void test_rules_check(void **state)
 {
     (void)state;
     efk_err err;
-    const char *bad[][2] = {{"{}", ""},
-                            {"[{\"resources\":[\"pods\"]}]", "/0"},
-                            {"[{\"verbs\":[\"get\"]}]", "/0"},
-                            {"[{\"verbs\":\"get\",\"resources\":[\"pods\"]}]", "/0/verbs"},
-                            {"[{\"verbs\":[\"get\"],\"resources\":[\"pods\"],\"nmespaces\":[]}]",
-                             "/0/nmespaces"}};
+    const char *bad[][2] = {
+        {"{}", ""},
+        {"[{\"resources\":[\"pods\"]}]", "/0"},
+        {"[{\"verbs\":[\"get\"]}]", "/0"},
+        {"[{\"verbs\":\"get\",\"resources\":[\"pods\"]}]", "/0/verbs"},
+        {"[{\"verbs\":[\"get\"],\"resources\":[\"pods\"],\"nmespaces\":[]}]", "/0/nmespaces"}};
     for (size_t i = 0; i < 5; i++) {
         json_t *r = json_loads(bad[i][0], 0, NULL);
         efk_err_init(&err);

@@ -151,7 +151,10 @@ static void test_discovery(void **state)
     assert_true(tu_header(&r, "Content-Type", ct, sizeof(ct)));
     assert_string_equal(ct, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
     j = body_json(&r);
-    json_t *res = json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(j, "items"), 0), "versions"), 0), "resources");
+    json_t *res = json_object_get(
+        json_array_get(json_object_get(json_array_get(json_object_get(j, "items"), 0), "versions"),
+                       0),
+        "resources");
     assert_int_equal(json_array_size(res), 11);
     json_decref(j);
     tu_resp_free(&r);
@@ -168,7 +171,8 @@ static void test_discovery(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "kind")), "APIResourceList");
     json_t *pods = json_array_get(json_object_get(j, "resources"), 2);
     assert_string_equal(json_string_value(json_object_get(pods, "name")), "pods");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(pods, "shortNames"), 0)), "po");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(pods, "shortNames"), 0)),
+                        "po");
     json_decref(j);
     tu_resp_free(&r);
     const char *health[] = {"/healthz", "/livez", "/readyz"};
@@ -282,7 +286,8 @@ static void test_old_personas(void **state)
     tu_resp_free(&r);
     stop(f);
     f = start("{\"version\":\"1.9\",\"identities\":[{\"name\":\"system:serviceaccount:kube-system:"
-              "default\",\"token\":\"t\",\"rules\":[{\"verbs\":[\"get\"],\"resources\":[\"services\"]}]}]}");
+              "default\",\"token\":\"t\",\"rules\":[{\"verbs\":[\"get\"],\"resources\":["
+              "\"services\"]}]}]}");
     req(f, NULL, "/api/v1/namespaces/kube-system", NULL, "t", NULL, NULL, &r);
     expect_status(&r, 403, "Forbidden",
                   "namespaces \"kube-system\" is forbidden: User "
@@ -306,14 +311,18 @@ static void test_bad_input(void **state)
                   "object key string ({bad)");
     tu_resp_free(&r);
     req(f, "POST", "/api/v1/namespaces/default/pods",
-        "{\"kind\":\"Service\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\"}}", NULL, ctj, NULL, &r);
+        "{\"kind\":\"Service\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\"}}", NULL, ctj,
+        NULL, &r);
     expect_status(&r, 400, "BadRequest", NULL);
     tu_resp_free(&r);
     req(f, "POST", "/api/v1/namespaces/default/pods", "{\"metadata\":{\"name\":\"Not_DNS\"}}", NULL,
         ctj, NULL, &r);
     expect_status(&r, 422, "Invalid", NULL);
     json_t *j = body_json(&r);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "details"), "causes"), 0), "field")), "metadata.name");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(j, "details"), "causes"), 0), "field")),
+        "metadata.name");
     json_decref(j);
     tu_resp_free(&r);
     char big[6000];
@@ -353,15 +362,17 @@ static void test_bad_input(void **state)
     req(f, NULL, "/api/v1/namespaces/default/pods/ghost", NULL, NULL, NULL, NULL, &r);
     expect_status(&r, 404, "NotFound", "pods \"ghost\" not found");
     tu_resp_free(&r);
-    req(f, NULL, "/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true&"
-                 "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+    req(f, NULL,
+        "/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true&"
+        "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
         NULL, NULL, NULL, NULL, &r);
     expect_status(&r, 422, "Invalid",
                   "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: "
                   "sendInitialEvents is forbidden for watch unless the WatchList feature gate is "
                   "enabled");
     tu_resp_free(&r);
-    req(f, NULL, "/api/v1/namespaces", NULL, NULL, "Accept: application/vnd.kubernetes.protobuf", NULL, &r);
+    req(f, NULL, "/api/v1/namespaces", NULL, NULL, "Accept: application/vnd.kubernetes.protobuf",
+        NULL, &r);
     expect_status(&r, 406, "NotAcceptable", NULL);
     tu_resp_free(&r);
     req(f, "POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
@@ -372,14 +383,15 @@ static void test_bad_input(void **state)
     tu_resp_free(&r);
     req(f, "PATCH", "/api/v1/namespaces/default", "[{\"op\":\"test\",\"path\":\"/x\",\"value\":1}]",
         NULL, "Content-Type: application/json-patch+json", NULL, &r);
-    expect_status(&r, 422, "Invalid", "the server rejected our request due to an error in our request");
+    expect_status(&r, 422, "Invalid",
+                  "the server rejected our request due to an error in our request");
     tu_resp_free(&r);
     assert_int_equal(efk_apiserver_resource_version(f->a), rv);
     assert_int_equal(efk_apiserver_object_count(f->a, "pods", NULL, NULL), 0);
     assert_int_equal(efk_apiserver_object_count(f->a, "configmaps", NULL, NULL), 0);
     /* Warn (the default): created, with a Warning header per unknown field */
-    req(f, "POST", "/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"name\":\"c\"},\"dta\":{}}",
-        NULL, ctj, NULL, &r);
+    req(f, "POST", "/api/v1/namespaces/default/configmaps",
+        "{\"metadata\":{\"name\":\"c\"},\"dta\":{}}", NULL, ctj, NULL, &r);
     assert_int_equal(r.status, 201);
     char warn[256];
     assert_true(tu_header(&r, "Warning", warn, sizeof(warn)));
@@ -394,26 +406,32 @@ static void test_crud_table_paging(void **state)
     fx *f = start(NULL);
     tu_resp r;
     const char *ctj = "Content-Type: application/json";
-    req(f, "POST", "/api/v1/namespaces", "{\"metadata\":{\"name\":\"logging\"}}", NULL, ctj, NULL, &r);
+    req(f, "POST", "/api/v1/namespaces", "{\"metadata\":{\"name\":\"logging\"}}", NULL, ctj, NULL,
+        &r);
     assert_int_equal(r.status, 201);
     tu_resp_free(&r);
     for (int i = 0; i < 3; i++) {
         char body[256];
-        snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
-                 "\"p%d\",\"labels\":{\"app\":\"web\"}},\"spec\":{\"nodeName\":\"n%d\",\"containers\":"
-                 "[{\"name\":\"c\",\"image\":\"nginx:1\"}]}}", i, i % 2);
+        snprintf(
+            body, sizeof(body),
+            "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+            "\"p%d\",\"labels\":{\"app\":\"web\"}},\"spec\":{\"nodeName\":\"n%d\",\"containers\":"
+            "[{\"name\":\"c\",\"image\":\"nginx:1\"}]}}",
+            i, i % 2);
         req(f, "POST", "/api/v1/namespaces/logging/pods", body, NULL, ctj, NULL, &r);
         assert_int_equal(r.status, 201);
         tu_resp_free(&r);
     }
-    req(f, "POST", "/api/v1/namespaces/logging/pods", "{\"metadata\":{\"name\":\"p0\"}}", NULL, ctj, NULL, &r);
+    req(f, "POST", "/api/v1/namespaces/logging/pods", "{\"metadata\":{\"name\":\"p0\"}}", NULL, ctj,
+        NULL, &r);
     expect_status(&r, 409, "AlreadyExists", "pods \"p0\" already exists");
     tu_resp_free(&r);
     req(f, NULL, "/api/v1/namespaces/logging/pods?limit=2", NULL, NULL, NULL, NULL, &r);
     json_t *j = body_json(&r);
     assert_string_equal(json_string_value(json_object_get(j, "kind")), "PodList");
     assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
-    const char *cont = json_string_value(json_object_get(json_object_get(j, "metadata"), "continue"));
+    const char *cont =
+        json_string_value(json_object_get(json_object_get(j, "metadata"), "continue"));
     assert_non_null(cont);
     char path[512];
     snprintf(path, sizeof(path), "/api/v1/namespaces/logging/pods?limit=2&continue=%s", cont);
@@ -441,7 +459,8 @@ static void test_crud_table_paging(void **state)
     json_t *cols = json_object_get(j, "columnDefinitions");
     const char *want[] = {"Name", "Ready", "Status", "Restarts", "Age", "IP", "Node"};
     for (size_t i = 0; i < 7; i++)
-        assert_string_equal(json_string_value(json_object_get(json_array_get(cols, i), "name")), want[i]);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(cols, i), "name")),
+                            want[i]);
     json_t *row = json_array_get(json_object_get(j, "rows"), 1);
     json_t *cells = json_object_get(row, "cells");
     assert_string_equal(json_string_value(json_array_get(cells, 0)), "p1");
@@ -454,20 +473,25 @@ static void test_crud_table_paging(void **state)
     json_decref(j);
     tu_resp_free(&r);
     /* merge patch, stale-version PUT, delete */
-    req(f, "PATCH", "/api/v1/namespaces/logging/pods/p0", "{\"metadata\":{\"labels\":{\"x\":\"1\"}}}",
-        NULL, "Content-Type: application/merge-patch+json", NULL, &r);
+    req(f, "PATCH", "/api/v1/namespaces/logging/pods/p0",
+        "{\"metadata\":{\"labels\":{\"x\":\"1\"}}}", NULL,
+        "Content-Type: application/merge-patch+json", NULL, &r);
     assert_int_equal(r.status, 200);
     j = body_json(&r);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(j, "metadata"), "labels"), "x")), "1");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(j, "metadata"), "labels"), "x")),
+                        "1");
     json_decref(j);
     tu_resp_free(&r);
     req(f, "PUT", "/api/v1/namespaces/logging/pods/p0",
-        "{\"metadata\":{\"name\":\"p0\",\"resourceVersion\":\"5\"},\"spec\":{}}", NULL, ctj, NULL, &r);
+        "{\"metadata\":{\"name\":\"p0\",\"resourceVersion\":\"5\"},\"spec\":{}}", NULL, ctj, NULL,
+        &r);
     expect_status(&r, 409, "Conflict", NULL);
     tu_resp_free(&r);
-    req(f, "PATCH", "/api/v1/namespaces/logging/status", "{\"status\":{\"phase\":\"Active\","
-        "\"conditions\":[{\"type\":\"X\",\"status\":\"True\"}]}}", NULL,
-        "Content-Type: application/merge-patch+json", NULL, &r);
+    req(f, "PATCH", "/api/v1/namespaces/logging/status",
+        "{\"status\":{\"phase\":\"Active\","
+        "\"conditions\":[{\"type\":\"X\",\"status\":\"True\"}]}}",
+        NULL, "Content-Type: application/merge-patch+json", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\"conditions\":[{\"type\":\"X\""));
     tu_resp_free(&r);
@@ -506,14 +530,18 @@ static void test_watch_live(void **state)
     (void)state;
     fx *f = start("{\"limits\":{\"history\":3}}");
     /* the legacy /watch/ path, ended by timeoutSeconds */
-    watcher w = {f, "/api/v1/watch/namespaces/default/configmaps?resourceVersion=4&"
-                    "timeoutSeconds=1", {0}};
+    watcher w = {f,
+                 "/api/v1/watch/namespaces/default/configmaps?resourceVersion=4&"
+                 "timeoutSeconds=1",
+                 {0}};
     pthread_t t;
     pthread_create(&t, NULL, watch_thread, &w);
     assert_true(tu_wait(one_watch, f->a, 5000));
     efk_err err;
-    json_t *cm = json_loads("{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"agent\",\"namespace\":"
-                            "\"default\"},\"data\":{\"a\":\"1\"}}", 0, NULL);
+    json_t *cm =
+        json_loads("{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"agent\",\"namespace\":"
+                   "\"default\"},\"data\":{\"a\":\"1\"}}",
+                   0, NULL);
     assert_int_equal(efk_apiserver_object_apply(f->a, cm, &err), 0);
     json_object_set_new(json_object_get(cm, "data"), "a", json_string("2"));
     assert_int_equal(efk_apiserver_object_apply(f->a, cm, &err), 0);
@@ -522,7 +550,8 @@ static void test_watch_live(void **state)
     assert_int_equal(w.r.status, 200);
     char *nl = strchr(w.r.body, '\n');
     assert_non_null(nl);
-    assert_true(strncmp(w.r.body, "{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\"", 44) == 0);
+    assert_true(strncmp(w.r.body, "{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\"", 44) ==
+                0);
     assert_true(strncmp(nl + 1, "{\"type\":\"MODIFIED\",", 19) == 0);
     assert_non_null(strstr(nl + 1, "\"a\":\"2\""));
     tu_resp_free(&w.r);
@@ -543,7 +572,8 @@ static void test_watch_live(void **state)
     tu_resp_free(&r);
     /* the domain faults */
     json_t *rule = json_loads("{\"id\":\"drop\",\"match\":{\"query\":\"*watch=1*\"},\"action\":"
-                              "\"watch_drop\",\"params\":{\"after\":2},\"times\":1}", 0, NULL);
+                              "\"watch_drop\",\"params\":{\"after\":2},\"times\":1}",
+                              0, NULL);
     assert_int_equal(fault_add_json(efk_apiserver_faults(f->a), rule, false, NULL, &err), 0);
     json_decref(rule);
     req(f, NULL, "/api/v1/configmaps?watch=1", NULL, NULL, NULL, NULL, &r);
@@ -554,18 +584,21 @@ static void test_watch_live(void **state)
     assert_int_equal(lines, 2);
     tu_resp_free(&r);
     rule = json_loads("{\"match\":{\"path\":\"/api/v1/namespaces\"},\"action\":\"watch_expire\","
-                      "\"times\":1}", 0, NULL);
+                      "\"times\":1}",
+                      0, NULL);
     assert_int_equal(fault_add_json(efk_apiserver_faults(f->a), rule, false, NULL, &err), 0);
     json_decref(rule);
     req(f, NULL, "/api/v1/namespaces?watch=true&resourceVersion=0", NULL, NULL, NULL, NULL, &r);
     assert_non_null(strstr(r.body, "\"code\":410"));
     tu_resp_free(&r);
     rule = json_loads("{\"match\":{\"nth\":1},\"action\":\"too_many_requests\",\"params\":{"
-                      "\"retry_after\":7}}", 0, NULL);
+                      "\"retry_after\":7}}",
+                      0, NULL);
     assert_int_equal(fault_add_json(efk_apiserver_faults(f->a), rule, false, NULL, &err), 0);
     json_decref(rule);
     rule = json_loads("{\"match\":{\"nth\":1},\"action\":\"too_many_requests\",\"params\":{"
-                      "\"form\":\"text\"}}", 0, NULL);
+                      "\"form\":\"text\"}}",
+                      0, NULL);
     assert_int_equal(fault_add_json(efk_apiserver_faults(f->a), rule, false, NULL, &err), 0);
     json_decref(rule);
     req(f, NULL, "/api/v1/pods", NULL, NULL, NULL, NULL, &r);
@@ -589,7 +622,6 @@ static void test_watch_live(void **state)
     stop(f);
 }
 
-
 /* A client that opens a watch and never reads: its queue fills, it is cut
  * off, and writers are never held up (every write below returns while the
  * client's socket is full). */
@@ -601,7 +633,8 @@ static void test_slow_watcher_over_http(void **state)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     int small = 4096;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     const char *rq = "GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion=4 "
@@ -641,8 +674,10 @@ static void test_config_errors(void **state)
         {"{\"version\":\"1.4\"}", "/version"},
         {"{\"identities\":[{\"name\":\"a\",\"tokn\":\"x\"}]}", "/identities/0/tokn"},
         {"{\"identities\":[{\"name\":\"a\"},{\"name\":\"a\"}]}", "/identities/1/name"},
-        {"{\"identities\":[{\"name\":\"a\",\"rules\":[{\"verbs\":[\"get\"]}]}]}", "/identities/0/rules/0"},
-        {"{\"objects\":[{\"kind\":\"Deployment\",\"metadata\":{\"name\":\"x\"}}]}", "/objects/0/kind"},
+        {"{\"identities\":[{\"name\":\"a\",\"rules\":[{\"verbs\":[\"get\"]}]}]}",
+         "/identities/0/rules/0"},
+        {"{\"objects\":[{\"kind\":\"Deployment\",\"metadata\":{\"name\":\"x\"}}]}",
+         "/objects/0/kind"},
         {"{\"objects\":[{\"kind\":\"Pod\",\"metadata\":{}}]}", "/objects/0/metadata/name"},
         {"{\"object_files\":[\"missing.json\"]}", "/object_files/0"},
         {"{\"limits\":{\"history\":0}}", "/limits/history"},
@@ -671,10 +706,12 @@ static void test_config_errors(void **state)
     efk_apiserver_config_init(&cfg);
     efk_err err;
     json_t *s = json_loads("{\"object_files\":[\"objs.json\"],\"objects\":[{\"kind\":\"Node\","
-                           "\"metadata\":{\"name\":\"n1\"}}]}", 0, NULL);
+                           "\"metadata\":{\"name\":\"n1\"}}]}",
+                           0, NULL);
     assert_int_equal(efk_apiserver_config_parse(&cfg, s, dir, &err), 0);
     assert_int_equal(json_array_size(cfg.objects), 3);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(cfg.objects, 1), "kind")), "Pod");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cfg.objects, 1), "kind")),
+                        "Pod");
     json_decref(s);
     efk_apiserver_config_cleanup(&cfg);
     tu_rmtree(dir);
@@ -685,10 +722,14 @@ static void test_config_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_discovery),  cmocka_unit_test(test_authn),
-        cmocka_unit_test(test_old_personas), cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_crud_table_paging), cmocka_unit_test(test_watch_live),
-        cmocka_unit_test(test_slow_watcher_over_http), cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_discovery),
+        cmocka_unit_test(test_authn),
+        cmocka_unit_test(test_old_personas),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_crud_table_paging),
+        cmocka_unit_test(test_watch_live),
+        cmocka_unit_test(test_slow_watcher_over_http),
+        cmocka_unit_test(test_config_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,12 +70,13 @@ static void test_strategic_containers_by_name(void **state)
 {
     (void)state;
     /* kubectl apply changing one container's image and adding a label */
-    json_t *r = smp("{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":["
-                    "{\"name\":\"nginx\",\"image\":\"nginx:1.25\",\"ports\":[{\"containerPort\":80}]},"
-                    "{\"name\":\"side\",\"image\":\"busybox\"}]}}",
-                    "{\"metadata\":{\"labels\":{\"tier\":\"front\"}},\"spec\":{"
-                    "\"$setElementOrder/containers\":[{\"name\":\"nginx\"},{\"name\":\"side\"}],"
-                    "\"containers\":[{\"image\":\"nginx:1.26\",\"name\":\"nginx\"}]}}");
+    json_t *r =
+        smp("{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":["
+            "{\"name\":\"nginx\",\"image\":\"nginx:1.25\",\"ports\":[{\"containerPort\":80}]},"
+            "{\"name\":\"side\",\"image\":\"busybox\"}]}}",
+            "{\"metadata\":{\"labels\":{\"tier\":\"front\"}},\"spec\":{"
+            "\"$setElementOrder/containers\":[{\"name\":\"nginx\"},{\"name\":\"side\"}],"
+            "\"containers\":[{\"image\":\"nginx:1.26\",\"name\":\"nginx\"}]}}");
     assert_json(r, "{\"metadata\":{\"labels\":{\"app\":\"web\",\"tier\":\"front\"}},\"spec\":{"
                    "\"containers\":[{\"name\":\"nginx\",\"image\":\"nginx:1.26\",\"ports\":[{"
                    "\"containerPort\":80}]},{\"name\":\"side\",\"image\":\"busybox\"}]}}");
@@ -114,7 +115,8 @@ static void test_strategic_directives(void **state)
     /* env by name inside a container; $retainKeys */
     r = smp("{\"spec\":{\"containers\":[{\"name\":\"a\",\"env\":[{\"name\":\"X\",\"value\":\"1\"},"
             "{\"name\":\"Y\",\"value\":\"2\"}]}]}}",
-            "{\"spec\":{\"containers\":[{\"name\":\"a\",\"env\":[{\"name\":\"Y\",\"value\":\"3\"}]}]}}");
+            "{\"spec\":{\"containers\":[{\"name\":\"a\",\"env\":[{\"name\":\"Y\",\"value\":\"3\"}]}"
+            "]}}");
     assert_json(r, "{\"spec\":{\"containers\":[{\"name\":\"a\",\"env\":[{\"name\":\"X\",\"value\":"
                    "\"1\"},{\"name\":\"Y\",\"value\":\"3\"}]}]}}");
     json_decref(r);
@@ -155,15 +157,15 @@ static void test_json_patch(void **state)
 {
     (void)state;
     json_t *o = json_loads("{\"metadata\":{\"labels\":{\"a\":\"1\"}},\"list\":[1,2,3]}", 0, NULL);
-    json_t *ops = json_loads(
-        "[{\"op\":\"add\",\"path\":\"/metadata/labels/b\",\"value\":\"2\"},"
-        "{\"op\":\"replace\",\"path\":\"/metadata/labels/a\",\"value\":\"9\"},"
-        "{\"op\":\"remove\",\"path\":\"/list/0\"},"
-        "{\"op\":\"add\",\"path\":\"/list/-\",\"value\":4},"
-        "{\"op\":\"test\",\"path\":\"/list/0\",\"value\":2},"
-        "{\"op\":\"copy\",\"from\":\"/metadata/labels/b\",\"path\":\"/c\"},"
-        "{\"op\":\"move\",\"from\":\"/c\",\"path\":\"/metadata/labels/a~1b\"}]",
-        0, NULL);
+    json_t *ops =
+        json_loads("[{\"op\":\"add\",\"path\":\"/metadata/labels/b\",\"value\":\"2\"},"
+                   "{\"op\":\"replace\",\"path\":\"/metadata/labels/a\",\"value\":\"9\"},"
+                   "{\"op\":\"remove\",\"path\":\"/list/0\"},"
+                   "{\"op\":\"add\",\"path\":\"/list/-\",\"value\":4},"
+                   "{\"op\":\"test\",\"path\":\"/list/0\",\"value\":2},"
+                   "{\"op\":\"copy\",\"from\":\"/metadata/labels/b\",\"path\":\"/c\"},"
+                   "{\"op\":\"move\",\"from\":\"/c\",\"path\":\"/metadata/labels/a~1b\"}]",
+                   0, NULL);
     json_t *out = NULL;
     char err[256];
     assert_int_equal(apis_json_patch(o, ops, &out, err, sizeof(err)), 0);
@@ -197,9 +199,12 @@ static void test_merge_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_merge_patch_rfc7386),  cmocka_unit_test(test_strategic_containers_by_name),
-        cmocka_unit_test(test_strategic_directives), cmocka_unit_test(test_strategic_errors),
-        cmocka_unit_test(test_json_patch),           cmocka_unit_test(test_merge_keys),
+        cmocka_unit_test(test_merge_patch_rfc7386),
+        cmocka_unit_test(test_strategic_containers_by_name),
+        cmocka_unit_test(test_strategic_directives),
+        cmocka_unit_test(test_strategic_errors),
+        cmocka_unit_test(test_json_patch),
+        cmocka_unit_test(test_merge_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,9 +16,9 @@
 static json_t *pod(const char *labels_json, const char *node, const char *phase)
 {
     json_t *l = json_loads(labels_json, 0, NULL);
-    return json_pack("{s:s,s:{s:s,s:s,s:o},s:{s:s,s:b},s:{s:s}}", "kind", "Pod", "metadata",
-                     "name", "web-1", "namespace", "logging", "labels", l, "spec", "nodeName",
-                     node, "hostNetwork", 0, "status", "phase", phase);
+    return json_pack("{s:s,s:{s:s,s:s,s:o},s:{s:s,s:b},s:{s:s}}", "kind", "Pod", "metadata", "name",
+                     "web-1", "namespace", "logging", "labels", l, "spec", "nodeName", node,
+                     "hostNetwork", 0, "status", "phase", phase);
 }
 
 static bool lmatch(const char *sel, const json_t *obj)
@@ -73,8 +73,8 @@ static void test_label_set_based(void **state)
 static void test_label_errors(void **state)
 {
     (void)state;
-    const char *bad[] = {"app in", "app in (web", "app=(x)", "=web", "app==", "app in web",
-                         "-bad=x", "app=web,", "rev>x", "a b"};
+    const char *bad[] = {"app in",     "app in (web", "app=(x)",  "=web",  "app==",
+                         "app in web", "-bad=x",      "app=web,", "rev>x", "a b"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         apis_selector s;
         char err[256] = "";
@@ -102,12 +102,17 @@ static void test_field_selectors(void **state)
     struct {
         const char *sel;
         bool match;
-    } cases[] = {{"spec.nodeName=node-1", true},      {"spec.nodeName==node-1", true},
-                 {"spec.nodeName!=node-1", false},    {"spec.nodeName=node-2", false},
-                 {"spec.host=node-1", true},          {"metadata.name=web-1", true},
-                 {"metadata.namespace=logging", true}, {"status.phase=Running", true},
+    } cases[] = {{"spec.nodeName=node-1", true},
+                 {"spec.nodeName==node-1", true},
+                 {"spec.nodeName!=node-1", false},
+                 {"spec.nodeName=node-2", false},
+                 {"spec.host=node-1", true},
+                 {"metadata.name=web-1", true},
+                 {"metadata.namespace=logging", true},
+                 {"status.phase=Running", true},
                  {"status.phase=Running,spec.nodeName=node-1", true},
-                 {"status.podIP=", true},             {"spec.hostNetwork=false", true}};
+                 {"status.podIP=", true},
+                 {"spec.hostNetwork=false", true}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         apis_selector s;
         char err[256];
@@ -123,9 +128,9 @@ static void test_field_unsupported(void **state)
     (void)state;
     apis_selector s;
     char err[256];
-    assert_int_equal(apis_field_selector_parse("spec.foo=bar", apis_res_by_plural("pods"), &s, err,
-                                               sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        apis_field_selector_parse("spec.foo=bar", apis_res_by_plural("pods"), &s, err, sizeof(err)),
+        -EINVAL);
     assert_string_equal(err, "field label not supported: spec.foo");
     /* nodes know metadata.name and spec.unschedulable, not spec.nodeName */
     assert_int_equal(apis_field_selector_parse("spec.nodeName=x", apis_res_by_plural("nodes"), &s,
@@ -140,17 +145,17 @@ static void test_field_unsupported(void **state)
     assert_int_equal(apis_field_selector_parse("metadata.namespace=x", apis_res_by_plural("nodes"),
                                                &s, err, sizeof(err)),
                      -EINVAL);
-    assert_int_equal(apis_field_selector_parse("nonsense", apis_res_by_plural("pods"), &s, err,
-                                               sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(
+        apis_field_selector_parse("nonsense", apis_res_by_plural("pods"), &s, err, sizeof(err)),
+        -EINVAL);
     assert_string_equal(err, "invalid selector: 'nonsense'; can't understand 'nonsense'");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_label_equality),  cmocka_unit_test(test_label_set_based),
-        cmocka_unit_test(test_label_errors),    cmocka_unit_test(test_field_selectors),
+        cmocka_unit_test(test_label_equality),    cmocka_unit_test(test_label_set_based),
+        cmocka_unit_test(test_label_errors),      cmocka_unit_test(test_field_selectors),
         cmocka_unit_test(test_field_unsupported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,9 +113,13 @@ static const apis_persona *persona(const char *v)
 static void test_forbidden_eras(void **state)
 {
     (void)state;
-    apis_attrs ns_get = {.user = "system:serviceaccount:kube-system:default", .verb = "get",
-                         .resource = "namespaces", .group = "", .ns = "kube-system",
-                         .name = "kube-system", .path = "/api/v1/namespaces/kube-system",
+    apis_attrs ns_get = {.user = "system:serviceaccount:kube-system:default",
+                         .verb = "get",
+                         .resource = "namespaces",
+                         .group = "",
+                         .ns = "kube-system",
+                         .name = "kube-system",
+                         .path = "/api/v1/namespaces/kube-system",
                          .uri = "/api/v1/namespaces/kube-system"};
     char *m = apis_forbidden_message(persona("1.33"), &ns_get);
     assert_string_equal(m, "namespaces \"kube-system\" is forbidden: User "
@@ -138,8 +142,14 @@ static void test_forbidden_eras(void **state)
     m = apis_forbidden_message(persona("1.5"), &ns_get);
     assert_string_equal(m, "Forbidden: \"/api/v1/namespaces/kube-system\"");
     free(m);
-    apis_attrs list = {.user = "bob", .verb = "list", .resource = "pods", .group = "",
-                       .ns = "", .name = "", .path = "/api/v1/pods", .uri = "/api/v1/pods"};
+    apis_attrs list = {.user = "bob",
+                       .verb = "list",
+                       .resource = "pods",
+                       .group = "",
+                       .ns = "",
+                       .name = "",
+                       .path = "/api/v1/pods",
+                       .uri = "/api/v1/pods"};
     m = apis_forbidden_message(persona("1.33"), &list);
     assert_string_equal(m, "pods is forbidden: User \"bob\" cannot list resource \"pods\" in API "
                            "group \"\" at the cluster scope");

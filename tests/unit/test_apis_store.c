@@ -31,8 +31,11 @@ static int setup_with(void **state, size_t history, size_t queue)
 {
     fx *f = calloc(1, sizeof(*f));
     f->clock = clock_test_new(1000 * EFK_NS_PER_S, T0_WALL);
-    apis_store_config c = {.clock = f->clock, .seed = 7, .history_cap = history,
-                           .watch_queue_cap = queue, .default_namespaces = true};
+    apis_store_config c = {.clock = f->clock,
+                           .seed = 7,
+                           .history_cap = history,
+                           .watch_queue_cap = queue,
+                           .default_namespaces = true};
     f->s = apis_store_new(&c);
     assert_non_null(f->s);
     *state = f;
@@ -105,9 +108,8 @@ static void test_create_assigns(void **state)
     snprintf(uid, sizeof(uid), "%s", md(out, "uid"));
     assert_int_equal(strlen(uid), 36);
     assert_int_equal(uid[14], '4');
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "metadata"),
-                                                        "generation")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(out, "metadata"), "generation")), 1);
     /* the registry resets a pod's status on create and fills defaults */
     json_t *status = json_object_get(out, "status");
     assert_string_equal(json_string_value(json_object_get(status, "phase")), "Pending");
@@ -115,8 +117,9 @@ static void test_create_assigns(void **state)
     assert_string_equal(json_string_value(json_object_get(c0, "imagePullPolicy")), "Always");
     /* field order: kind, apiVersion, metadata, spec, status */
     char *s = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    assert_true(strncmp(s, "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web\","
-                           "\"namespace\":\"default\",\"uid\":",
+    assert_true(strncmp(s,
+                        "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web\","
+                        "\"namespace\":\"default\",\"uid\":",
                         60) == 0);
     assert_true(strstr(s, "\"spec\"") < strstr(s, "\"status\""));
     free(s);
@@ -128,9 +131,8 @@ static void test_create_assigns(void **state)
     json_decref(got);
     json_decref(out);
     /* another create: the one counter moves on; uids differ */
-    assert_int_equal(create(f, "configmaps", "default", "{\"metadata\":{\"name\":\"a\"}}", &out,
-                            &st),
-                     0);
+    assert_int_equal(
+        create(f, "configmaps", "default", "{\"metadata\":{\"name\":\"a\"}}", &out, &st), 0);
     assert_string_equal(md(out, "resourceVersion"), "6");
     assert_string_not_equal(md(out, "uid"), uid);
     json_decref(out);
@@ -168,17 +170,19 @@ static void test_errors_leave_store_unchanged(void **state)
                   "required");
     expect_status(create(f, "services", "default", "{\"metadata\":{\"name\":\"1svc\"}}", NULL, &st),
                   &st, 422, "Invalid", NULL);
-    expect_status(create(f, "pods", "default",
-                         "{\"kind\":\"Service\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\"}}",
-                         NULL, &st),
-                  &st, 400, "BadRequest", NULL);
+    expect_status(
+        create(f, "pods", "default",
+               "{\"kind\":\"Service\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\"}}", NULL,
+               &st),
+        &st, 400, "BadRequest", NULL);
     expect_status(create(f, "pods", "default",
                          "{\"apiVersion\":\"apps/v1\",\"metadata\":{\"name\":\"x\"}}", NULL, &st),
                   &st, 400, "BadRequest",
                   "the API version in the data (apps/v1) does not match the expected API version "
                   "(v1)");
     expect_status(create(f, "pods", "default",
-                         "{\"metadata\":{\"name\":\"x\",\"namespace\":\"kube-system\"}}", NULL, &st),
+                         "{\"metadata\":{\"name\":\"x\",\"namespace\":\"kube-system\"}}", NULL,
+                         &st),
                   &st, 400, "BadRequest",
                   "the namespace of the provided object does not match the namespace sent on the "
                   "request");
@@ -192,22 +196,23 @@ static void test_errors_leave_store_unchanged(void **state)
     expect_status(apis_store_update(f->s, R("pods"), "default", "ghost", o, APIS_ORIGIN_API, false,
                                     NULL, &st),
                   &st, 404, "NotFound", "pods \"ghost\" not found");
-    expect_status(apis_store_update(f->s, R("pods"), "default", "web", o, APIS_ORIGIN_API, false,
-                                    NULL, &st),
-                  &st, 400, "BadRequest",
-                  "the name of the object (ghost) does not match the name on the URL (web)");
+    expect_status(
+        apis_store_update(f->s, R("pods"), "default", "web", o, APIS_ORIGIN_API, false, NULL, &st),
+        &st, 400, "BadRequest",
+        "the name of the object (ghost) does not match the name on the URL (web)");
     json_decref(o);
     o = J("{\"metadata\":{\"name\":\"web\",\"resourceVersion\":\"1\"}}");
-    expect_status(apis_store_update(f->s, R("pods"), "default", "web", o, APIS_ORIGIN_API, false,
-                                    NULL, &st),
-                  &st, 409, "Conflict",
-                  "Operation cannot be fulfilled on pods \"web\": the object has been modified; "
-                  "please apply your changes to the latest version and try again");
+    expect_status(
+        apis_store_update(f->s, R("pods"), "default", "web", o, APIS_ORIGIN_API, false, NULL, &st),
+        &st, 409, "Conflict",
+        "Operation cannot be fulfilled on pods \"web\": the object has been modified; "
+        "please apply your changes to the latest version and try again");
     json_decref(o);
-    expect_status(apis_store_delete(f->s, R("pods"), "default", "ghost", NULL, NULL, &out, &st), &st,
-                  404, "NotFound", NULL);
-    expect_status(apis_store_delete(f->s, R("pods"), "default", "web", "wrong-uid", NULL, &out, &st),
-                  &st, 409, "Conflict", NULL);
+    expect_status(apis_store_delete(f->s, R("pods"), "default", "ghost", NULL, NULL, &out, &st),
+                  &st, 404, "NotFound", NULL);
+    expect_status(
+        apis_store_delete(f->s, R("pods"), "default", "web", "wrong-uid", NULL, &out, &st), &st,
+        409, "Conflict", NULL);
     assert_int_equal(apis_store_rv(f->s), rv);
     assert_int_equal(apis_store_count(f->s, R("pods")), 1);
 }
@@ -223,11 +228,13 @@ static void test_update_generation_and_noop(void **state)
     snprintf(rv, sizeof(rv), "%s", md(out, "resourceVersion"));
     json_decref(out);
     /* a metadata-only change keeps generation 1 */
-    json_t *o = J("{\"metadata\":{\"name\":\"c\",\"labels\":{\"x\":\"y\"}},\"data\":{\"a\":\"1\"}}");
+    json_t *o =
+        J("{\"metadata\":{\"name\":\"c\",\"labels\":{\"x\":\"y\"}},\"data\":{\"a\":\"1\"}}");
     assert_int_equal(apis_store_update(f->s, R("configmaps"), "default", "c", o, APIS_ORIGIN_API,
                                        false, &out, &st),
                      0);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "metadata"), "generation")), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(out, "metadata"), "generation")), 1);
     assert_string_not_equal(md(out, "resourceVersion"), rv);
     json_decref(out);
     json_decref(o);
@@ -236,7 +243,8 @@ static void test_update_generation_and_noop(void **state)
     assert_int_equal(apis_store_update(f->s, R("configmaps"), "default", "c", o, APIS_ORIGIN_API,
                                        false, &out, &st),
                      0);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "metadata"), "generation")), 2);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(out, "metadata"), "generation")), 2);
     uint64_t before = apis_store_rv(f->s);
     json_decref(out);
     /* the same again is a no-op: no new resourceVersion */
@@ -271,29 +279,31 @@ static void test_pod_status_rules(void **state)
     /* PUT on the main resource keeps status; /status takes only status */
     json_t *o = J("{\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"b\"}},\"status\":{\"phase\":"
                   "\"Running\"}}");
-    assert_int_equal(apis_store_update(f->s, R("pods"), "default", "p", o, APIS_ORIGIN_API, false,
-                                       &out, &st),
-                     0);
+    assert_int_equal(
+        apis_store_update(f->s, R("pods"), "default", "p", o, APIS_ORIGIN_API, false, &out, &st),
+        0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(out, "status"), "phase")),
                         "Pending");
     json_decref(out);
-    assert_int_equal(apis_store_update(f->s, R("pods"), "default", "p", o, APIS_ORIGIN_API, true,
-                                       &out, &st),
-                     0);
+    assert_int_equal(
+        apis_store_update(f->s, R("pods"), "default", "p", o, APIS_ORIGIN_API, true, &out, &st), 0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(out, "status"), "phase")),
                         "Running");
     json_decref(out);
     json_decref(o);
     /* seed writes keep status as given */
-    o = J("{\"metadata\":{\"name\":\"s\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"10.1.1.1\"}}");
-    assert_int_equal(apis_store_create(f->s, R("pods"), "default", o, APIS_ORIGIN_SEED, &out, &st), 0);
+    o = J("{\"metadata\":{\"name\":\"s\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"10.1.1.1\"}"
+          "}");
+    assert_int_equal(apis_store_create(f->s, R("pods"), "default", o, APIS_ORIGIN_SEED, &out, &st),
+                     0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(out, "status"), "podIP")),
                         "10.1.1.1");
     json_decref(out);
     json_decref(o);
     /* seeding into a missing namespace creates it */
     o = J("{\"metadata\":{\"name\":\"x\"}}");
-    assert_int_equal(apis_store_create(f->s, R("pods"), "newns", o, APIS_ORIGIN_SEED, NULL, &st), 0);
+    assert_int_equal(apis_store_create(f->s, R("pods"), "newns", o, APIS_ORIGIN_SEED, NULL, &st),
+                     0);
     json_decref(o);
     assert_int_equal(apis_store_get(f->s, R("namespaces"), NULL, "newns", &out, &st), 0);
     json_decref(out);
@@ -305,13 +315,13 @@ static void test_list_paging(void **state)
     json_t *st = NULL;
     for (int i = 0; i < 7; i++) {
         char obj[128];
-        snprintf(obj, sizeof(obj), "{\"metadata\":{\"name\":\"cm-%d\",\"labels\":{\"i\":\"%d\"}}}", i,
-                 i % 2);
+        snprintf(obj, sizeof(obj), "{\"metadata\":{\"name\":\"cm-%d\",\"labels\":{\"i\":\"%d\"}}}",
+                 i, i % 2);
         assert_int_equal(create(f, "configmaps", "default", obj, NULL, &st), 0);
     }
-    assert_int_equal(create(f, "configmaps", "kube-system", "{\"metadata\":{\"name\":\"other\"}}",
-                            NULL, &st),
-                     0);
+    assert_int_equal(
+        create(f, "configmaps", "kube-system", "{\"metadata\":{\"name\":\"other\"}}", NULL, &st),
+        0);
     apis_list_opts o = {.ns = "default", .limit = 3};
     apis_list l;
     assert_int_equal(apis_store_list(f->s, R("configmaps"), &o, &l, &st), 0);
@@ -351,8 +361,9 @@ static void test_list_paging(void **state)
     buf_init(&b, 0);
     assert_int_equal(apis_list_render(R("configmaps"), &l, &b), 0);
     char want[96];
-    snprintf(want, sizeof(want), "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{"
-                                 "\"resourceVersion\":\"%" PRIu64 "\"},\"items\":[{",
+    snprintf(want, sizeof(want),
+             "{\"kind\":\"ConfigMapList\",\"apiVersion\":\"v1\",\"metadata\":{"
+             "\"resourceVersion\":\"%" PRIu64 "\"},\"items\":[{",
              apis_store_rv(f->s));
     assert_true(strncmp(b.data, want, strlen(want)) == 0);
     buf_cleanup(&b);
@@ -368,12 +379,14 @@ static void test_list_paging(void **state)
     apis_selector_cleanup(&ls);
     /* bad continue tokens and versions */
     apis_list_opts bad = {.cont = "!!notbase64"};
-    expect_status(apis_store_list(f->s, R("configmaps"), &bad, &l, &st), &st, 400, "BadRequest", NULL);
+    expect_status(apis_store_list(f->s, R("configmaps"), &bad, &l, &st), &st, 400, "BadRequest",
+                  NULL);
     apis_list_opts bad2 = {.cont = "eyJ2IjoieCJ9"}; /* {"v":"x"} */
     expect_status(apis_store_list(f->s, R("configmaps"), &bad2, &l, &st), &st, 400, "BadRequest",
                   NULL);
     apis_list_opts ahead = {.rv = "99999"};
-    expect_status(apis_store_list(f->s, R("configmaps"), &ahead, &l, &st), &st, 504, "Timeout", NULL);
+    expect_status(apis_store_list(f->s, R("configmaps"), &ahead, &l, &st), &st, 504, "Timeout",
+                  NULL);
     apis_list_opts junk = {.rv = "abc"};
     expect_status(apis_store_list(f->s, R("configmaps"), &junk, &l, &st), &st, 400, "BadRequest",
                   "invalid resource version: strconv.ParseUint: parsing \"abc\": invalid syntax");
@@ -418,7 +431,8 @@ static void test_watch_state_and_changes(void **state)
     assert_int_equal(out[strlen(out) - 1], '\n');
     free(out);
     assert_int_equal(create(f, "pods", "default", "{\"metadata\":{\"name\":\"b\"}}", NULL, &st), 0);
-    assert_int_equal(create(f, "pods", "kube-system", "{\"metadata\":{\"name\":\"c\"}}", NULL, &st), 0);
+    assert_int_equal(create(f, "pods", "kube-system", "{\"metadata\":{\"name\":\"c\"}}", NULL, &st),
+                     0);
     json_t *gone = NULL;
     assert_int_equal(apis_store_delete(f->s, R("pods"), "default", "a", NULL, NULL, &gone, &st), 0);
     json_decref(gone);
@@ -487,7 +501,8 @@ static void test_watch_selector_transitions(void **state)
     fx *f = *state;
     json_t *st = NULL, *out = NULL;
     assert_int_equal(create(f, "pods", "default",
-                            "{\"metadata\":{\"name\":\"a\",\"labels\":{\"app\":\"x\"}}}", NULL, &st),
+                            "{\"metadata\":{\"name\":\"a\",\"labels\":{\"app\":\"x\"}}}", NULL,
+                            &st),
                      0);
     apis_selector ls;
     char err[64];
@@ -499,9 +514,9 @@ static void test_watch_selector_transitions(void **state)
     assert_int_equal(apis_watch_start(f->s, &o, &w, &st), 0);
     apis_selector_cleanup(&ls); /* the watch took a copy */
     json_t *p = J("{\"metadata\":{\"labels\":{\"app\":\"y\"}}}");
-    assert_int_equal(apis_store_patch(f->s, R("pods"), "default", "a", APIS_PATCH_MERGE, p, false,
-                                      &out, &st),
-                     0);
+    assert_int_equal(
+        apis_store_patch(f->s, R("pods"), "default", "a", APIS_PATCH_MERGE, p, false, &out, &st),
+        0);
     char want_rv[64];
     snprintf(want_rv, sizeof(want_rv), "\"resourceVersion\":\"%s\"", md(out, "resourceVersion"));
     json_decref(out);
@@ -513,9 +528,9 @@ static void test_watch_selector_transitions(void **state)
     assert_non_null(strstr(s, want_rv));
     free(s);
     p = J("{\"metadata\":{\"labels\":{\"app\":\"x\"}}}");
-    assert_int_equal(apis_store_patch(f->s, R("pods"), "default", "a", APIS_PATCH_MERGE, p, false,
-                                      NULL, &st),
-                     0);
+    assert_int_equal(
+        apis_store_patch(f->s, R("pods"), "default", "a", APIS_PATCH_MERGE, p, false, NULL, &st),
+        0);
     json_decref(p);
     s = drain(w, NULL);
     assert_non_null(strstr(s, "{\"type\":\"ADDED\"")); /* matches again */
@@ -528,7 +543,9 @@ static void test_watch_timeout_bookmark_drop(void **state)
     fx *f = *state;
     json_t *st = NULL;
     int64_t now = clock_mono_ns(f->clock);
-    apis_watch_opts o = {.r = R("pods"), .rv = "4", .bookmarks = true,
+    apis_watch_opts o = {.r = R("pods"),
+                         .rv = "4",
+                         .bookmarks = true,
                          .bookmark_interval_ns = 10 * EFK_NS_PER_S,
                          .deadline_mono_ns = now + 30 * EFK_NS_PER_S};
     apis_watch *w = NULL;
@@ -617,23 +634,28 @@ static void test_namespace_delete_cascades(void **state)
 {
     fx *f = *state;
     json_t *st = NULL, *out = NULL;
-    assert_int_equal(create(f, "namespaces", NULL, "{\"metadata\":{\"name\":\"logging\"}}", &out,
-                            &st),
-                     0);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(out, "metadata"), "labels"), "kubernetes.io/metadata.name")), "logging");
+    assert_int_equal(
+        create(f, "namespaces", NULL, "{\"metadata\":{\"name\":\"logging\"}}", &out, &st), 0);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(out, "metadata"), "labels"),
+                            "kubernetes.io/metadata.name")),
+                        "logging");
     json_decref(out);
     assert_int_equal(create(f, "pods", "logging", "{\"metadata\":{\"name\":\"a\"}}", NULL, &st), 0);
-    assert_int_equal(create(f, "secrets", "logging", "{\"metadata\":{\"name\":\"s\"}}", NULL, &st), 0);
-    assert_int_equal(apis_store_delete(f->s, R("namespaces"), NULL, "logging", NULL, NULL, &out, &st),
+    assert_int_equal(create(f, "secrets", "logging", "{\"metadata\":{\"name\":\"s\"}}", NULL, &st),
                      0);
+    assert_int_equal(
+        apis_store_delete(f->s, R("namespaces"), NULL, "logging", NULL, NULL, &out, &st), 0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(out, "status"), "phase")),
                         "Terminating");
     json_decref(out);
     assert_int_equal(apis_store_count(f->s, R("pods")), 0);
     assert_int_equal(apis_store_count(f->s, R("secrets")), 0);
     /* others return a success Status */
-    assert_int_equal(create(f, "configmaps", "default", "{\"metadata\":{\"name\":\"c\"}}", NULL, &st), 0);
-    assert_int_equal(apis_store_delete(f->s, R("configmaps"), "default", "c", NULL, NULL, &out, &st), 0);
+    assert_int_equal(
+        create(f, "configmaps", "default", "{\"metadata\":{\"name\":\"c\"}}", NULL, &st), 0);
+    assert_int_equal(
+        apis_store_delete(f->s, R("configmaps"), "default", "c", NULL, NULL, &out, &st), 0);
     assert_string_equal(json_string_value(json_object_get(out, "status")), "Success");
     json_decref(out);
 }
