@@ -150,32 +150,40 @@ static json_t *op(const char *id, const char *action, const apis_res *r, bool wr
     return o;
 }
 
+const apis_openapi_op APIS_OPENAPI_OPS[APIS_OPENAPI_NOPS] = {
+    {false, 2, "get", "list", "list", false},       {false, 4, "post", "create", "post", true},
+    {true, 2, "get", "read", "get", false},         {true, 3, "put", "replace", "put", true},
+    {true, 5, "delete", "delete", "delete", false}, {true, 8, "patch", "patch", "patch", true},
+};
+
+void apis_openapi_paths(const apis_res *r, char *coll, size_t csz, char *item, size_t isz)
+{
+    if (r->namespaced)
+        snprintf(coll, csz, "/api/v1/namespaces/{namespace}/%s", r->name);
+    else
+        snprintf(coll, csz, "/api/v1/%s", r->name);
+    snprintf(item, isz, "%s/{name}", coll);
+}
+
+void apis_openapi_op_id(const apis_openapi_op *op, const apis_res *r, char *out, size_t sz)
+{
+    snprintf(out, sz, "%sCoreV1%s%s", op->verb, r->namespaced ? "Namespaced" : "", r->kind);
+}
+
 json_t *apis_openapi_v3_core(const apis_persona *p)
 {
     json_t *paths = json_object();
     for (int i = 0; i < APIS_NRES; i++) {
         const apis_res *r = apis_res_at(i);
         char coll[128], item[160], id[128];
-        if (r->namespaced)
-            snprintf(coll, sizeof(coll), "/api/v1/namespaces/{namespace}/%s", r->name);
-        else
-            snprintf(coll, sizeof(coll), "/api/v1/%s", r->name);
-        snprintf(item, sizeof(item), "%s/{name}", coll);
-        json_t *c = json_object();
-        snprintf(id, sizeof(id), "listCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(c, "get", op(id, "list", r, false));
-        snprintf(id, sizeof(id), "createCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(c, "post", op(id, "post", r, true));
+        apis_openapi_paths(r, coll, sizeof(coll), item, sizeof(item));
+        json_t *c = json_object(), *it = json_object();
+        for (int k = 0; k < APIS_OPENAPI_NOPS; k++) {
+            const apis_openapi_op *o = &APIS_OPENAPI_OPS[k];
+            apis_openapi_op_id(o, r, id, sizeof(id));
+            json_object_set_new(o->item ? it : c, o->method, op(id, o->action, r, o->write));
+        }
         json_object_set_new(paths, coll, c);
-        json_t *it = json_object();
-        snprintf(id, sizeof(id), "readCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(it, "get", op(id, "get", r, false));
-        snprintf(id, sizeof(id), "replaceCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(it, "put", op(id, "put", r, true));
-        snprintf(id, sizeof(id), "patchCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(it, "patch", op(id, "patch", r, true));
-        snprintf(id, sizeof(id), "deleteCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(it, "delete", op(id, "delete", r, false));
         json_object_set_new(paths, item, it);
     }
     json_t *doc = json_object();

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apis_discovery.h"
 #include "apis_res.h"
 
 /* ---------------------------------------------------------------- reading */
@@ -489,53 +490,28 @@ int apis_proto_openapi_v2(const apis_persona *p, buf *out)
         rc = w_msg(out, 2, &info);
     for (int i = 0; !rc && i < APIS_NRES; i++) {
         const apis_res *r = apis_res_at(i);
-        char coll[128], item[160], id[128];
-        const char *nsd = r->namespaced ? "Namespaced" : "";
-        if (r->namespaced)
-            snprintf(coll, sizeof(coll), "/api/v1/namespaces/{namespace}/%s", r->name);
-        else
-            snprintf(coll, sizeof(coll), "/api/v1/%s", r->name);
-        snprintf(item, sizeof(item), "%s/{name}", coll);
-        buf pi, named;
-        /* the collection: list and create */
-        buf_init(&pi, 0);
-        buf_init(&named, 0);
-        snprintf(id, sizeof(id), "listCoreV1%s%s", nsd, r->kind);
-        rc = w_operation(&pi, 2, id, "list", r, false);
-        snprintf(id, sizeof(id), "createCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 4, id, "post", r, true);
-        if (!rc)
-            rc = w_str(&named, 1, coll);
-        if (!rc)
-            rc = w_msg(&named, 2, &pi);
-        if (!rc)
-            rc = w_msg(&paths, 2, &named);
-        buf_cleanup(&pi);
-        buf_cleanup(&named);
-        /* the item: get, put, delete, patch */
-        buf_init(&pi, 0);
-        buf_init(&named, 0);
-        snprintf(id, sizeof(id), "readCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 2, id, "get", r, false);
-        snprintf(id, sizeof(id), "replaceCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 3, id, "put", r, true);
-        snprintf(id, sizeof(id), "deleteCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 5, id, "delete", r, false);
-        snprintf(id, sizeof(id), "patchCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 8, id, "patch", r, true);
-        if (!rc)
-            rc = w_str(&named, 1, item);
-        if (!rc)
-            rc = w_msg(&named, 2, &pi);
-        if (!rc)
-            rc = w_msg(&paths, 2, &named);
-        buf_cleanup(&pi);
-        buf_cleanup(&named);
+        char path[2][160], id[128];
+        apis_openapi_paths(r, path[0], sizeof(path[0]), path[1], sizeof(path[1]));
+        for (int item = 0; !rc && item < 2; item++) {
+            buf pi, named;
+            buf_init(&pi, 0);
+            buf_init(&named, 0);
+            for (int k = 0; !rc && k < APIS_OPENAPI_NOPS; k++) {
+                const apis_openapi_op *o = &APIS_OPENAPI_OPS[k];
+                if (o->item != (item == 1))
+                    continue;
+                apis_openapi_op_id(o, r, id, sizeof(id));
+                rc = w_operation(&pi, o->pb_field, id, o->action, r, o->write);
+            }
+            if (!rc)
+                rc = w_str(&named, 1, path[item]);
+            if (!rc)
+                rc = w_msg(&named, 2, &pi);
+            if (!rc)
+                rc = w_msg(&paths, 2, &named);
+            buf_cleanup(&pi);
+            buf_cleanup(&named);
+        }
     }
     if (!rc)
         rc = w_msg(out, 8, &paths);

@@ -153,6 +153,11 @@ static const apis_res RES[APIS_NRES] = {
      {NULL}},
 };
 
+const char *const APIS_META_FIELDS[] = {
+    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+    "annotations", "ownerReferences", "finalizers", "managedFields", NULL};
+
 const apis_res *apis_res_at(int idx)
 {
     return (idx >= 0 && idx < APIS_NRES) ? &RES[idx] : NULL;

@@ -35,6 +35,9 @@ typedef struct apis_res {
 
 #define APIS_NRES 11
 
+/* ObjectMeta's fields in the order Go serializes them (NULL-terminated). */
+extern const char *const APIS_META_FIELDS[];
+
 /* The table (APIS_NRES entries). */
 const apis_res *apis_res_at(int idx);
 /* By plural, singular, kind (case-insensitive) or short name; NULL if unknown. */

@@ -264,23 +264,6 @@ static void remove_at(rstate *rs, size_t i)
 
 /* ---- canonical objects ---- */
 
-static const char *const META_ORDER[] = {"name",
-                                         "generateName",
-                                         "namespace",
-                                         "selfLink",
-                                         "uid",
-                                         "resourceVersion",
-                                         "generation",
-                                         "creationTimestamp",
-                                         "deletionTimestamp",
-                                         "deletionGracePeriodSeconds",
-                                         "labels",
-                                         "annotations",
-                                         "ownerReferences",
-                                         "finalizers",
-                                         "managedFields",
-                                         NULL};
-
 /* Keys in the order the Go types serialize them: kind, apiVersion,
  * metadata (its fields in ObjectMeta order), spec, the rest, status. */
 static json_t *canon(const json_t *obj)
@@ -294,9 +277,9 @@ static json_t *canon(const json_t *obj)
     json_t *md = json_object_get(obj, "metadata");
     if (json_is_object(md)) {
         json_t *m = json_object();
-        for (int i = 0; META_ORDER[i]; i++)
-            if ((v = json_object_get(md, META_ORDER[i])))
-                json_object_set(m, META_ORDER[i], v);
+        for (int i = 0; APIS_META_FIELDS[i]; i++)
+            if ((v = json_object_get(md, APIS_META_FIELDS[i])))
+                json_object_set(m, APIS_META_FIELDS[i], v);
         const char *k;
         json_object_foreach(md, k, v)
         {

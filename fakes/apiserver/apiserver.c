@@ -662,23 +662,6 @@ out:
  * top-level fields and ObjectMeta's; an unknown one is refused (Strict),
  * warned about (Warn, the server default) or ignored. Returns false when it
  * answered 400. */
-static const char *const META_FIELDS[] = {"name",
-                                          "generateName",
-                                          "namespace",
-                                          "selfLink",
-                                          "uid",
-                                          "resourceVersion",
-                                          "generation",
-                                          "creationTimestamp",
-                                          "deletionTimestamp",
-                                          "deletionGracePeriodSeconds",
-                                          "labels",
-                                          "annotations",
-                                          "ownerReferences",
-                                          "finalizers",
-                                          "managedFields",
-                                          NULL};
-
 static const char *const *top_fields(const apis_res *r)
 {
     static const char *const SPEC_STATUS[] = {"spec", "status", NULL};
@@ -745,7 +728,7 @@ static bool check_fields(efk_apiserver *a, http_req *req, http_resp *resp, const
             json_t *mv;
             json_object_foreach(v, mk, mv)
             {
-                if (listed(META_FIELDS, mk))
+                if (listed(APIS_META_FIELDS, mk))
                     continue;
                 snprintf(one, sizeof(one), "metadata.%s", mk);
                 if (strict) {
