@@ -714,6 +714,34 @@ static void test_config_errors(void **state)
                         "Pod");
     json_decref(s);
     efk_apiserver_config_cleanup(&cfg);
+    /* a file with one object, and one with an array */
+    char *one = fs_join(dir, "one.json"), *arr = fs_join(dir, "arr.json");
+    assert_int_equal(tu_write(one, "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"x\"}}"), 0);
+    assert_int_equal(tu_write(arr, "[{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\"}},"
+                                   "{\"kind\":\"Secret\",\"metadata\":{\"name\":\"b\"}}]"),
+                     0);
+    efk_apiserver_config_init(&cfg);
+    s = json_loads("{\"object_files\":[\"one.json\",\"arr.json\"]}", 0, NULL);
+    assert_int_equal(efk_apiserver_config_parse(&cfg, s, dir, &err), 0);
+    assert_int_equal(json_array_size(cfg.objects), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cfg.objects, 2), "kind")),
+                        "Secret");
+    json_decref(s);
+    efk_apiserver_config_cleanup(&cfg);
+    /* a bad item in a file names the file and the item */
+    assert_int_equal(tu_write(arr, "[{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\"}},"
+                                   "{\"kind\":\"Widget\",\"metadata\":{\"name\":\"b\"}}]"),
+                     0);
+    efk_apiserver_config_init(&cfg);
+    efk_err_init(&err);
+    s = json_loads("{\"object_files\":[\"one.json\",\"arr.json\"]}", 0, NULL);
+    assert_int_equal(efk_apiserver_config_parse(&cfg, s, dir, &err), -EINVAL);
+    assert_string_equal(err.pointer, "/object_files/1");
+    assert_non_null(strstr(err.msg, "arr.json\", item 1/kind: expected a core/v1 kind"));
+    json_decref(s);
+    efk_apiserver_config_cleanup(&cfg);
+    free(one);
+    free(arr);
     tu_rmtree(dir);
     free(dir);
     free(path);
