@@ -65,7 +65,7 @@ try:
     check("bulk errors", errors, [])
     es.indices.refresh(index="logs-app")
     check("count", es.count(index="logs-app")["count"], 10000)
-    check("count query", es.count(index="logs-app", query={"term": {"level": "error"}})["count"], 1000)
+    check("count query", es.count(index="logs-app", body={"query": {"term": {"level": "error"}}})["count"], 1000)
     r = es.search(index="logs-app", query={"bool": {"filter": [{"range": {"n": {"gte": 10, "lt": 20}}}]}},
                   sort=[{"n": {"order": "desc"}}], size=3)
     check("search total", r["hits"]["total"], {"value": 10, "relation": "eq"})
