@@ -8,3 +8,6 @@ efk_client_test(es.curl bash ${CMAKE_CURRENT_LIST_DIR}/es/curl_cases.sh)
 
 # python3-elasticsearch 7.17: product check, info, helpers.bulk of 10,000, count, search.
 efk_client_test(es.python_es717 /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/es/py_es717.py)
+
+# rsyslog omelasticsearch (bulkmode, errorfile): delivery, then an injected item 429.
+efk_client_test(es.rsyslog_omelasticsearch /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/es/rsyslog_omes.py)
