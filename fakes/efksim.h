@@ -15,6 +15,7 @@
 #include "core/journal.h"
 #include "core/fault.h"
 #include "core/pki.h"
+#include "core/runtime.h"
 
 #define EFKSIM_VERSION "0.1.0"
 
