@@ -257,6 +257,7 @@ int run_log_write(run_log *l, uint64_t n, int64_t wall_ns, efk_err *err)
         buf_reset(&text);
         if ((rc = buf_printf(&text, "efk:%s:%llu ", l->spec.stream, (unsigned long long)seq)))
             goto nomem;
+        size_t marker_len = text.len;
         /* filler up to the line size, from a seeded pool at a seq-dependent offset */
         size_t want = l->spec.line_size > text.len ? l->spec.line_size - text.len : 0;
         size_t off = (size_t)((seq * 7919) % (FILLER_LEN / 2));
@@ -267,8 +268,9 @@ int run_log_write(run_log *l, uint64_t n, int64_t wall_ns, efk_err *err)
             want -= take;
             off = 0;
         }
-        /* a trailing space would be trimmed by some readers: end on a letter */
-        if (text.len > 0 && text.data[text.len - 1] == ' ')
+        /* a trailing space would be trimmed by some readers: end the filler
+         * on a letter (the marker itself keeps its space) */
+        if (text.len > marker_len && text.data[text.len - 1] == ' ')
             text.data[text.len - 1] = 'x';
         /* split like the runtimes */
         size_t start = b.len;
