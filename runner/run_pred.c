@@ -527,6 +527,11 @@ void run_pred_free(run_pred *p)
 
 /* ---- describing ---- */
 
+static const char *plural(const run_count *c)
+{
+    return (c->max == 1 || (c->max < 0 && c->min == 1)) ? "" : "s";
+}
+
 static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(buf *b, const char *fmt, ...)
 {
@@ -597,7 +602,7 @@ static void describe(const run_pred *p, buf *out)
     case RUN_P_JOURNAL:
         put(out, "%s received %s request%s ", run_fake_names[p->fake],
             run_count_render(&p->count, cnt, sizeof(cnt)),
-            p->count.min == 1 && p->count.max == 1 ? "" : "s");
+            plural(&p->count));
         describe_match(&p->m, out);
         break;
     case RUN_P_JOURNAL_ORDER:
@@ -617,7 +622,7 @@ static void describe(const run_pred *p, buf *out)
         break;
     case RUN_P_ES_COUNT:
         put(out, "es holds %s document%s in %s", run_count_render(&p->count, cnt, sizeof(cnt)),
-            p->count.min == 1 && p->count.max == 1 ? "" : "s", p->str[0]);
+            plural(&p->count), p->str[0]);
         if (p->query) {
             char *s = json_dumps(p->query, JSON_COMPACT | JSON_SORT_KEYS);
             put(out, " matching %s", s ? s : "the query");
@@ -667,7 +672,7 @@ static void describe(const run_pred *p, buf *out)
             put(out, "the rbd store saw %s \"%s\" operation%s",
                 run_count_render(&p->count, cnt, sizeof(cnt)),
                 json_string_value(json_object_get(p->spec, "op")),
-                p->count.min == 1 && p->count.max == 1 ? "" : "s");
+                plural(&p->count));
         }
         break;
     case RUN_P_PROC_STARTED: put(out, "process %s started", proc_name(p)); break;
@@ -683,12 +688,12 @@ static void describe(const run_pred *p, buf *out)
     case RUN_P_PROC_RESTARTS:
         put(out, "process %s restarted %s time%s", proc_name(p),
             run_count_render(&p->count, cnt, sizeof(cnt)),
-            p->count.min == 1 && p->count.max == 1 ? "" : "s");
+            plural(&p->count));
         break;
     case RUN_P_PROC_OUTPUT:
         put(out, "process %s printed %s line%s matching /%s/ on %s", proc_name(p),
             run_count_render(&p->count, cnt, sizeof(cnt)),
-            p->count.min == 1 && p->count.max == 1 ? "" : "s",
+            plural(&p->count),
             json_string_value(json_object_get(p->spec, "pattern")),
             p->out_streams == 1 ? "stdout" : p->out_streams == 2 ? "stderr" : "stdout or stderr");
         break;
@@ -705,7 +710,7 @@ static void describe(const run_pred *p, buf *out)
         put(out, "step \"%s\" ran %s time%s",
             json_string_value(json_object_get(p->spec, "step")),
             run_count_render(&p->count, cnt, sizeof(cnt)),
-            p->count.min == 1 && p->count.max == 1 ? "" : "s");
+            plural(&p->count));
         break;
     case RUN_P_TCP: put(out, "%s:%d accepts connections", p->host, p->port); break;
     case RUN_P_KIND_N: break;

@@ -34,6 +34,7 @@ typedef struct run_proc_rt {
     char *err_path; /* owned: <workdir>/proc/<name>.stderr */
     bool ready;     /* its readiness condition held (or it has none and started) */
     int64_t ready_ns;
+    bool ready_reported; /* a missed ready_timeout was reported */
 } run_proc_rt;
 
 /* A timeline step at run time. */
