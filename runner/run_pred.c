@@ -1040,8 +1040,22 @@ static void journal_tail(run_world *w, run_fake_id f, const run_http_match *m, b
             e->query && *e->query ? "?" : "", e->query ? e->query : "", e->status);
         if (e->fault && *e->fault)
             put(out, " (fault %s)", e->fault);
-        if (e->req_body_len)
-            put(out, " body %.100s%s", e->req_body, e->req_body_len > 100 ? "..." : "");
+        if (e->req_body_len) {
+            /* one line per entry: control characters shown escaped */
+            char shown[420];
+            size_t sn = 0;
+            for (size_t b = 0; b < e->req_body_len && b < 100 && sn + 5 < sizeof(shown); b++) {
+                unsigned char ch = (unsigned char)e->req_body[b];
+                if (ch == '\n')
+                    sn += (size_t)snprintf(shown + sn, sizeof(shown) - sn, "\\n");
+                else if (ch < 0x20)
+                    sn += (size_t)snprintf(shown + sn, sizeof(shown) - sn, "\\x%02x", ch);
+                else
+                    shown[sn++] = (char)ch;
+            }
+            shown[sn] = '\0';
+            put(out, " body %s%s", shown, e->req_body_len > 100 ? "..." : "");
+        }
     }
     journal_entries_free(v, n);
 }
