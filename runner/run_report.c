@@ -320,8 +320,14 @@ int run_report_junit(buf *out, const run_result *rs, size_t n, int64_t wall_ns)
         }
         const char *tag = r->status == RUN_FAIL ? "failure" : "error";
         rc = buf_printf(out, ">\n      <%s message=\"", tag);
-        if (!rc)
-            rc = run_xml_escape(out, r->nmessages ? r->messages[0] : run_status_names[r->status]);
+        if (!rc) {
+            /* the first line: attribute values lose their newlines anyway */
+            const char *m = r->nmessages ? r->messages[0] : run_status_names[r->status];
+            const char *nl = strchr(m, '\n');
+            char *first = strndup(m, nl ? (size_t)(nl - m) : strlen(m));
+            rc = first ? run_xml_escape(out, first) : -ENOMEM;
+            free(first);
+        }
         if (!rc)
             rc = buf_printf(out, "\" type=\"%s\">", r->status == RUN_FAIL ? "expectation" : "error");
         for (size_t k = 0; !rc && k < r->nmessages; k++) {
