@@ -549,6 +549,8 @@ static int exec_action(run_session *s, const run_step_spec *st, const run_action
         return 0;
     case RUN_A_LOGS_WRITE:
         rc = run_log_write(&s->logs[a->log], a->lines, clock_wall_ns(s->rt.clock), &e);
+        run_fakes_expected(s->fakes, s->logs[a->log].spec.stream,
+                           run_log_produced(&s->logs[a->log]));
         break;
     case RUN_A_LOGS_ROTATE: rc = run_log_rotate(&s->logs[a->log], a->rotate, &e); break;
     case RUN_A_LOGS_TRUNCATE: rc = run_log_truncate(&s->logs[a->log], &e); break;
@@ -824,8 +826,12 @@ static void loop(run_session *s)
         for (size_t i = 0; i < s->nlogs_open && !s->aborted; i++) {
             efk_err e;
             efk_err_init(&e);
+            uint64_t before = run_log_produced(&s->logs[i]);
             if (run_log_tick(&s->logs[i], elapsed(s), clock_wall_ns(s->rt.clock), &e))
                 error_out(s, "%s: %s", s->sc->logs[i].ptr, e.msg);
+            if (run_log_produced(&s->logs[i]) != before)
+                run_fakes_expected(s->fakes, s->logs[i].spec.stream,
+                                   run_log_produced(&s->logs[i]));
         }
         tick_timeline(s);
         if (s->opts.check)
