@@ -15,6 +15,7 @@
 #include "core/fault.h"
 #include "core/fsutil.h"
 #include "run_fakes.h"
+#include "run_tmpl.h"
 
 const char *const run_fake_names[RUN_FAKE_N] = {"apiserver", "es", "rbd"};
 
@@ -432,9 +433,21 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
     case RUN_P_TCP: {
         int64_t port = 0;
         p->host = "127.0.0.1";
-        if ((rc = ck_object(c, ptr, v, k_tcp)) ||
-            (rc = ck_int(c, ptr, v, "port", true, 1, 65535, &port)) ||
-            (rc = ck_str(c, ptr, v, "host", false, &p->host)))
+        if ((rc = ck_object(c, ptr, v, k_tcp)))
+            return rc;
+        json_t *pv = json_object_get(v, "port");
+        if (json_is_string(pv) && names->vars) {
+            /* a template like "${es.port}": checked now, expanded when used */
+            efk_err e;
+            efk_err_init(&e);
+            p->port_tmpl = json_string_value(pv);
+            run_ptr_join(sub, sizeof(sub), ptr, "port");
+            if (run_tmpl_check(names->vars, p->port_tmpl, strlen(p->port_tmpl), NULL, &e))
+                return run_doc_err(c->doc, c->err, -EINVAL, sub, "%s", e.msg);
+        } else if ((rc = ck_int(c, ptr, v, "port", true, 1, 65535, &port))) {
+            return rc;
+        }
+        if ((rc = ck_str(c, ptr, v, "host", false, &p->host)))
             return rc;
         struct in_addr a;
         if (inet_pton(AF_INET, p->host, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)
@@ -712,7 +725,12 @@ static void describe(const run_pred *p, buf *out)
             run_count_render(&p->count, cnt, sizeof(cnt)),
             plural(&p->count));
         break;
-    case RUN_P_TCP: put(out, "%s:%d accepts connections", p->host, p->port); break;
+    case RUN_P_TCP:
+        if (p->port_tmpl)
+            put(out, "%s:%s accepts connections", p->host, p->port_tmpl);
+        else
+            put(out, "%s:%d accepts connections", p->host, p->port);
+        break;
     case RUN_P_KIND_N: break;
     }
 }
@@ -869,8 +887,26 @@ static int eval_file(run_pred *p, run_world *w, buf *obs)
     return ok;
 }
 
-static int eval_tcp(run_pred *p, buf *obs)
+static int eval_tcp(run_pred *p, run_world *w, buf *obs)
 {
+    if (p->port_tmpl) {
+        char *ps = NULL;
+        efk_err e;
+        efk_err_init(&e);
+        if (!w->vars || run_tmpl_expand_str(w->vars, p->port_tmpl, &ps, &e)) {
+            put(obs, "port %s: %s", p->port_tmpl, e.msg);
+            return 0;
+        }
+        char *end;
+        long v = strtol(ps, &end, 10);
+        if (!*ps || *end || v < 1 || v > 65535) {
+            put(obs, "port %s is \"%s\", not a port number", p->port_tmpl, ps);
+            free(ps);
+            return 0;
+        }
+        free(ps);
+        p->port = (int)v;
+    }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         put(obs, "socket: %s", strerror(errno));
@@ -999,7 +1035,7 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
         put(obs, "it ran %llu time%s", (unsigned long long)s->runs, s->runs == 1 ? "" : "s");
         return run_count_ok(&p->count, (int64_t)s->runs);
     }
-    case RUN_P_TCP: return eval_tcp(p, obs);
+    case RUN_P_TCP: return eval_tcp(p, w, obs);
     case RUN_P_KIND_N: break;
     }
     return -EINVAL;

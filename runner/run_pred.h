@@ -86,6 +86,7 @@ typedef struct run_names {
     size_t nsteps;
     const char *const *streams;
     size_t nstreams;
+    const struct run_vars *vars; /* template names (tcp ports may be templates) */
 } run_names;
 
 typedef struct run_pred run_pred;
@@ -111,6 +112,7 @@ struct run_pred {
     const char *contains, *equals;
     const char *host;      /* tcp */
     int port;
+    const char *port_tmpl; /* tcp: a template like "${es.port}" instead of a number */
     const char *str[6];    /* kind-specific names (see run_pred.c) */
     json_t *query;         /* es kinds: the query (borrowed) */
     json_t *value;         /* es.field "equals", apiserver.object "fields" */

@@ -680,6 +680,7 @@ void run_scenario_names(const run_scenario *s, run_names *out)
     out->nsteps = s->nsteps;
     out->streams = s->stream_names;
     out->nstreams = s->nlogs;
+    out->vars = s->vars;
 }
 
 static const char *basename_noext(const char *file, char *out, size_t outsz)

@@ -309,6 +309,7 @@ static int setup(run_session *s)
     s->w.nsteps = sc->nsteps;
     s->w.logs = s->logs;
     s->w.nlogs = s->nlogs_open;
+    s->w.vars = sc->vars;
     /* time starts now: everything before was set-up */
     s->w.start_ns = now(s);
     return 0;

@@ -63,6 +63,7 @@ typedef struct run_world {
     size_t nsteps;
     run_log *logs;
     size_t nlogs;
+    const struct run_vars *vars; /* template values (tcp ports given as templates) */
 } run_world;
 
 static inline int64_t run_world_now(const run_world *w)

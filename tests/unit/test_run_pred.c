@@ -90,7 +90,7 @@ static run_pred *cond(fx *f, const char *text)
     assert_int_equal(run_doc_parse("t.json", wrapped, strlen(wrapped), &f->doc, &err), 0);
     f->docs[f->ndocs++] = f->doc;
     run_ck ck = {f->doc, &err};
-    run_names names = {PROCS, 2, STEPS, 2, STREAMS, 1};
+    run_names names = {PROCS, 2, STEPS, 2, STREAMS, 1, NULL};
     run_pred *p = NULL;
     int rc = run_pred_parse(&ck, "/when", json_object_get(run_doc_root(f->doc), "when"), &names,
                             &p);
@@ -112,7 +112,7 @@ static char *cond_err(fx *f, const char *text)
     assert_int_equal(run_doc_parse("t.json", wrapped, strlen(wrapped), &f->doc, &err), 0);
     f->docs[f->ndocs++] = f->doc;
     run_ck ck = {f->doc, &err};
-    run_names names = {PROCS, 2, STEPS, 2, STREAMS, 1};
+    run_names names = {PROCS, 2, STEPS, 2, STREAMS, 1, NULL};
     run_pred *p = NULL;
     assert_int_equal(run_pred_parse(&ck, "/when", json_object_get(run_doc_root(f->doc), "when"),
                                     &names, &p),
