@@ -1142,8 +1142,11 @@ void run_pred_context(const run_pred *p, run_world *w, buf *out)
     case RUN_P_JOURNAL_ORDER: journal_tail(w, p->fake, &p->m, out); break;
     case RUN_P_APISERVER_OBJECT: journal_tail(w, RUN_FAKE_APISERVER, NULL, out); break;
     case RUN_P_ES_COUNT:
-    case RUN_P_ES_FIELD:
-    case RUN_P_ES_DELIVERY: journal_tail(w, RUN_FAKE_ES, NULL, out); break;
+    case RUN_P_ES_FIELD: journal_tail(w, RUN_FAKE_ES, NULL, out); break;
+    case RUN_P_ES_DELIVERY:
+        journal_tail(w, RUN_FAKE_ES, NULL, out);
+        run_fakes_context(p, w, out);
+        break;
     case RUN_P_RBD_LOCK:
     case RUN_P_RBD_WATCHER:
     case RUN_P_RBD_BLOCKLIST:
