@@ -387,6 +387,7 @@ static int parse_processes(run_ck *c, run_scenario *s, json_t *root, const run_n
         p->argv = calloc(p->argc + 1, sizeof(*p->argv));
         if (!p->argv)
             return oom(c);
+        run_ptr_join(q, sizeof(q), ptr, "argv");
         for (size_t k = 0; k < p->argc; k++) {
             char ap[RUN_PTR_MAX];
             run_ptr_index(ap, sizeof(ap), q, k);

@@ -37,8 +37,25 @@ static int suggest(run_schema *sc, const char *schema_path, int nseg, const char
 {
     size_t n = 0;
     char **paths = run_schema_paths(sc, nseg + 1, &n);
+    /* compare in the paths' own form: array indexes as "N" */
+    char form[600];
+    size_t fl = 0;
+    const char *p = schema_path;
+    while (*p && fl + 2 < sizeof(form)) {
+        size_t seg = strcspn(p, ".");
+        bool digits = seg > 0 && strspn(p, "0123456789") == seg;
+        if (digits)
+            form[fl++] = 'N';
+        else
+            for (size_t i = 0; i < seg && fl + 2 < sizeof(form); i++)
+                form[fl++] = p[i];
+        p += seg;
+        if (*p == '.')
+            form[fl++] = *p++;
+    }
+    form[fl] = '\0';
     const char *near[3];
-    size_t k = run_nearest(schema_path, (const char *const *)paths, n, near, 3);
+    size_t k = run_nearest(form, (const char *const *)paths, n, near, 3);
     char list[1024] = "";
     size_t len = 0;
     for (size_t i = 0; i < k; i++)
