@@ -392,6 +392,8 @@ static void worker(job *j, const char *workdir, bool keep, int wfd)
     res.tags = calloc(j->sc->ntags + 1, sizeof(char *));
     for (size_t i = 0; res.tags && i < j->sc->ntags; i++)
         res.tags[i] = strdup(j->sc->tags[i]);
+    /* a fresh dir: what an earlier run left there is not this run's */
+    fs_remove_tree(workdir);
     run_opts o = {.workdir = workdir, .check = true, .stop = &g_stop, .keep = keep};
     run_session_run(j->sc, &o, &res);
     /* only the given root survives when nothing is kept */

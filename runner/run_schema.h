@@ -11,7 +11,8 @@
  * several), properties, additionalProperties (false or a schema),
  * patternProperties (as "any key"), required, items, prefixItems, enum,
  * const, minimum/maximum, minItems/maxItems, minLength, pattern (POSIX ERE),
- * oneOf/anyOf/allOf, minProperties/maxProperties. Anything else is ignored.
+ * oneOf/anyOf/allOf/not, minProperties/maxProperties. Anything else is ignored.
+ * A $ref to a file that is not there is not checked (its owner checks it).
  *
  * The directory is $EFKSIM_SCHEMA_DIR, else the one compiled in
  * (EFKSIM_SCHEMA_DIR_DEFAULT).

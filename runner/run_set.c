@@ -85,15 +85,17 @@ static json_t *typed(const char *text, const json_t *existing, unsigned mask, bo
         json_decref(parsed);
         parsed = NULL;
     }
-    unsigned want = mask;
+    /* the format's type first; where it allows several, the type of the
+     * value already there; without a schema, JSON's reading of the text */
+    unsigned want = have_mask ? mask : ~0u;
     if (existing && !json_is_null(existing)) {
-        want = 1u << json_typeof(existing);
+        unsigned ex = 1u << json_typeof(existing);
         if (json_is_boolean(existing))
-            want = (1u << JSON_TRUE) | (1u << JSON_FALSE);
+            ex = (1u << JSON_TRUE) | (1u << JSON_FALSE);
         if (json_is_number(existing))
-            want = (1u << JSON_INTEGER) | (1u << JSON_REAL);
-        if (have_mask && (mask & want) == 0)
-            want = mask;
+            ex = (1u << JSON_INTEGER) | (1u << JSON_REAL);
+        if (want & ex)
+            want &= ex;
     } else if (!have_mask) {
         if (parsed)
             return parsed;
@@ -157,8 +159,9 @@ int run_set_apply(run_doc *doc, const char *assignment, efk_err *err)
         const char *seg = segs[i];
         if (json_is_array(cur) && !is_index(seg)) {
             long idx = find_named(cur, seg);
-            spl += (size_t)snprintf(schema_path + spl, sizeof(schema_path) - spl, "%s%s",
-                                    i ? "." : "", idx >= 0 ? "0" : seg);
+            /* the schema knows entries by position only */
+            spl += (size_t)snprintf(schema_path + spl, sizeof(schema_path) - spl, "%s0",
+                                    i ? "." : "");
             cur = idx >= 0 ? json_array_get(cur, (size_t)idx) : NULL;
         } else {
             spl += (size_t)snprintf(schema_path + spl, sizeof(schema_path) - spl, "%s%s",
@@ -200,8 +203,7 @@ int run_set_apply(run_doc *doc, const char *assignment, efk_err *err)
             }
         } else if (json_is_array(cur)) {
             long idx = is_index(seg) ? (long)strtoul(seg, NULL, 10) : find_named(cur, seg);
-            if (idx < 0 || (size_t)idx > json_array_size(cur) ||
-                ((size_t)idx == json_array_size(cur) && last)) {
+            if (idx < 0 || (size_t)idx > json_array_size(cur)) {
                 efk_err_pos(err, origin, 0, 0);
                 efk_err_at(err, ptr);
                 if (is_index(seg))
@@ -213,8 +215,11 @@ int run_set_apply(run_doc *doc, const char *assignment, efk_err *err)
                                    seg);
             }
             if ((size_t)idx == json_array_size(cur)) {
-                next = json_object();
-                if (!next || json_array_append_new(cur, next))
+                /* one past the end appends (a new entry, or the value) */
+                next = last ? NULL : (is_index(segs[i + 1]) ? json_array() : json_object());
+                if (!last && (!next || json_array_append_new(cur, next)))
+                    return efk_err_set(err, -ENOMEM, "out of memory");
+                if (last && json_array_append_new(cur, json_null()))
                     return efk_err_set(err, -ENOMEM, "out of memory");
             } else {
                 next = json_array_get(cur, (size_t)idx);
