@@ -1,0 +1,9 @@
+# Programs under test (fixtures/sut, fixtures/rsyslog): their own tests, run
+# by /usr/bin/python3 (the first python3 on PATH may not see Debian's
+# modules, e.g. python3-kubernetes).
+set(EFK_SUT_TESTS ${CMAKE_CURRENT_LIST_DIR}/sut)
+
+foreach(t es_discovery)
+  efk_client_test(sut.${t} /usr/bin/python3 -m unittest discover
+                  -s ${EFK_SUT_TESTS} -p test_${t}.py -v)
+endforeach()
