@@ -3,7 +3,7 @@
 # modules, e.g. python3-kubernetes).
 set(EFK_SUT_TESTS ${CMAKE_CURRENT_LIST_DIR}/sut)
 
-foreach(t es_discovery es_run rbd_lock_reaper)
+foreach(t es_discovery es_run rbd_lock_reaper rsyslog)
   efk_client_test(sut.${t} /usr/bin/python3 -m unittest discover
                   -s ${EFK_SUT_TESTS} -p test_${t}.py -v)
 endforeach()
