@@ -7,3 +7,7 @@ foreach(t es_discovery es_run rbd_lock_reaper rsyslog)
   efk_client_test(sut.${t} /usr/bin/python3 -m unittest discover
                   -s ${EFK_SUT_TESTS} -p test_${t}.py -v)
 endforeach()
+
+# Against the fakes: the fake API server through its test server.
+efk_client_test(sut.es_discovery_fake /usr/bin/python3 ${EFK_SUT_TESTS}/test_es_discovery_fake.py
+                $<TARGET_FILE:apis_serve>)
