@@ -11,3 +11,5 @@ endforeach()
 # Against the fakes: the fake API server through its test server.
 efk_client_test(sut.es_discovery_fake /usr/bin/python3 ${EFK_SUT_TESTS}/test_es_discovery_fake.py
                 $<TARGET_FILE:apis_serve>)
+efk_client_test(sut.rsyslog_fake /usr/bin/python3 ${EFK_SUT_TESTS}/test_rsyslog_fake.py
+                $<TARGET_FILE:apis_serve> $<TARGET_FILE:es_testserver>)

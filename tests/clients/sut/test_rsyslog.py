@@ -50,15 +50,16 @@ def wait_for(cond, timeout=20.0, what="condition"):
 class Agent:
     """A rendered config in a private work dir, and rsyslogd running it."""
 
-    def __init__(self, test, params, api_url, es_url):
+    def __init__(self, test, params, api_url, es_url, ca=None):
         self.dir = tempfile.mkdtemp(prefix="efk-rsyslog-")
         test.addCleanup(shutil.rmtree, self.dir, True)
         os.makedirs(os.path.join(self.dir, "var", "log", "containers"))
-        self.ca = os.path.join(self.dir, "ca.crt")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                        os.path.join(self.dir, "ca.key"), "-out", self.ca, "-days", "1",
-                        "-subj", "/CN=efksim-test-ca"], check=True, capture_output=True)
+        self.ca = ca or os.path.join(self.dir, "ca.crt")
+        if ca is None:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                            os.path.join(self.dir, "ca.key"), "-out", self.ca, "-days", "1",
+                            "-subj", "/CN=efksim-test-ca"], check=True, capture_output=True)
         with open(os.path.join(self.dir, "token"), "w") as f:
             f.write("tok-rsyslog")
         values = {"workdir": self.dir, "apiserver.url": api_url, "es.url": es_url,
