@@ -25,6 +25,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtmpl  # noqa: E402
+from fakes import wait_for  # noqa: E402
 import stubsrv  # noqa: E402
 import sutload  # noqa: E402
 
@@ -35,16 +36,6 @@ CID = "0123456789abcdef" * 4
 PARSERS = {"docker": '    action(type="mmjsonparse" cookie="")',
            "cri": '    action(type="mmnormalize" rule=["rule=:%time:word% %stream:word% '
                   '%logtag:word% %log:rest%"])'}
-
-
-def wait_for(cond, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out after %gs waiting for %s" % (timeout, what))
 
 
 class Agent:
