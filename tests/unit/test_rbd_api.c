@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "core/fsutil.h"
 #include "efksim.h"
+#include "runner/run_schema.h"
 
 static json_t *J(const char *text)
 {
@@ -280,6 +282,67 @@ static void test_http_surface(void **state)
     efk_rbd_stop(rbd);
 }
 
+/* The section's JSON Schema fragment agrees with the parser: the documented
+ * example and the golden seed validate, and so do not a few wrong ones. */
+static void test_schema(void **state)
+{
+    (void)state;
+    const char *root = getenv("EFKSIM_SOURCE_DIR");
+    assert_non_null(root);
+    char dir[1024], path[1024];
+    snprintf(dir, sizeof(dir), "%s/scenarios", root);
+    run_schema *sch = NULL;
+    efk_err err;
+    efk_err_init(&err);
+    assert_int_equal(run_schema_load(dir, &sch, &err), 0);
+    /* the example of docs/fakes/rbd.md */
+    snprintf(path, sizeof(path), "%s/docs/fakes/rbd.md", root);
+    char *md = NULL;
+    size_t len = 0;
+    assert_int_equal(fs_read_file(path, 0, &md, &len, &err), 0);
+    char *start = strstr(md, "```json\n{\n  \"fakes\"");
+    assert_non_null(start);
+    start += 8;
+    char *end = strstr(start, "```");
+    *end = '\0';
+    json_t *doc = J(start);
+    free(md);
+    if (run_schema_validate(sch, doc, &err) != 0)
+        fail_msg("doc example: %s: %s", err.pointer, err.msg);
+    efk_rbd_config cfg;
+    efk_rbd_config_init(&cfg);
+    assert_int_equal(efk_rbd_config_parse(&cfg, json_object_get(json_object_get(doc, "fakes"),
+                                                                  "rbd"),
+                                          ".", &err),
+                     0);
+    efk_rbd_config_cleanup(&cfg);
+    json_decref(doc);
+    /* the golden seed */
+    snprintf(path, sizeof(path), "%s/tests/clients/rbd/golden/seed.json", root);
+    json_t *seed = json_load_file(path, 0, NULL);
+    assert_non_null(seed);
+    doc = json_pack("{s:{s:O}}", "fakes", "rbd", seed);
+    if (run_schema_validate(sch, doc, &err) != 0)
+        fail_msg("golden seed: %s: %s", err.pointer, err.msg);
+    json_decref(doc);
+    json_decref(seed);
+    static const char *const bad[] = {
+        "{\"fakes\": {\"rbd\": {\"release\": \"hammer\"}}}",
+        "{\"fakes\": {\"rbd\": {\"relase\": \"jewel\"}}}",
+        "{\"fakes\": {\"rbd\": {\"locks\": [{\"image\": \"p/i\", \"id\": \"x\"}]}}}",
+        "{\"fakes\": {\"rbd\": {\"pools\": [{\"name\": \"p\", \"images\": [{\"name\": \"i\"}]}]}}}",
+        "{\"fakes\": {\"rbd\": {\"watch_timeout\": \"soon\"}}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        doc = J(bad[i]);
+        efk_err_init(&err);
+        if (run_schema_validate(sch, doc, &err) == 0)
+            fail_msg("schema accepted %s", bad[i]);
+        json_decref(doc);
+    }
+    run_schema_free(sch);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -287,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_seed_and_queries),
         cmocka_unit_test(test_http_surface),
+        cmocka_unit_test(test_schema),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
