@@ -713,10 +713,12 @@ static void act_unmap(sess *s, const rbd_cmd *cmd)
     json_t *body = json_pack("{s:s}", "node", node_ip(s));
     if (body && cmd->device)
         json_object_set_new(body, "device", json_string(cmd->device));
-    else if (body)
-        json_object_update(body, json_pack("{s:s, s:s, s:s, s:s}", "pool", cmd->pool, "namespace",
-                                           cmd->ns, "image", cmd->image, "snap",
-                                           cmd->snap ? cmd->snap : ""));
+    else if (body) {
+        json_t *spec = json_pack("{s:s, s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
+                                 "image", cmd->image, "snap", cmd->snap ? cmd->snap : "");
+        json_object_update(body, spec);
+        json_decref(spec);
+    }
     json_t *rep = call(s, "unmap", body, &r);
     json_decref(rep);
     if (r == 0)
