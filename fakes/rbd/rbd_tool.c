@@ -417,6 +417,13 @@ static void partial_fault(sess *s)
 
 /* ---- rbd actions ---------------------------------------------------------------------- */
 
+/* The request body naming the command's image (pool, namespace, image). */
+static json_t *img_req(const rbd_cmd *cmd)
+{
+    return json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns, "image",
+                     cmd->image);
+}
+
 /* utils::init_io_ctx + set_namespace. */
 static bool open_pool(sess *s, const rbd_cmd *cmd)
 {
@@ -453,8 +460,7 @@ static json_t *open_image(sess *s, const rbd_cmd *cmd)
         return NULL;
     int r = 0;
     json_t *rep = call(s, "image_get",
-                       json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
-                                 "image", cmd->image),
+                       img_req(cmd),
                        &r);
     char e[160];
     if (r < 0) {
@@ -490,8 +496,7 @@ static void act_lock_list(sess *s, const rbd_cmd *cmd)
     json_decref(im);
     int r = 0;
     json_t *rep = call(s, "lock_list",
-                       json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
-                                 "image", cmd->image),
+                       img_req(cmd),
                        &r);
     if (r < 0) {
         char e[160];
@@ -539,8 +544,7 @@ static int break_lock(sess *s, const rbd_cmd *cmd)
     int r = 0;
     if (cmd->conn.blocklist_on_break != 0) {
         json_t *rep = call(s, "lock_list",
-                           json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
-                                     "image", cmd->image),
+                           img_req(cmd),
                            &r);
         if (r < 0) {
             char e[160];
@@ -663,8 +667,7 @@ static void act_remove(sess *s, const rbd_cmd *cmd)
         return;
     int r = 0;
     json_t *rep = call(s, "image_remove",
-                       json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
-                                 "image", cmd->image),
+                       img_req(cmd),
                        &r);
     json_decref(rep);
     if (r == 0) {
