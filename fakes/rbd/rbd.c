@@ -1102,7 +1102,7 @@ int efk_rbd_watcher_add(efk_rbd *rbd, const char *image, uint64_t client, const 
     if (client)
         json_object_set_new(req, "client", json_integer((json_int_t)client));
     if (node)
-        json_object_set_new(req, "node", json_string(node));
+        json_object_set_new(req, strpbrk(node, "/") ? "address" : "node", json_string(node));
     if (cookie)
         json_object_set_new(req, "cookie", json_integer((json_int_t)cookie));
     json_t *rep = NULL;

@@ -108,8 +108,9 @@ int efk_rbd_client_alive(efk_rbd *rbd, uint64_t id);
 int efk_rbd_node_dead(efk_rbd *rbd, const char *node_ip);
 int efk_rbd_node_alive(efk_rbd *rbd, const char *node_ip);
 
-/* Watch an image as client `client` (0: a new librbd client on `node`) with
- * `cookie` (0: the client's next small cookie). Fills *client_out. */
+/* Watch an image as client `client` (0: a new librbd client on `node`, an
+ * IP, or at `node` given as a full address "IP:0/nonce") with `cookie` (0:
+ * the client's next small cookie). Fills *client_out. */
 int efk_rbd_watcher_add(efk_rbd *rbd, const char *image, uint64_t client, const char *node,
                         uint64_t cookie, uint64_t *client_out, efk_err *err)
     __attribute__((warn_unused_result));

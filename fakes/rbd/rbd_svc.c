@@ -553,18 +553,33 @@ static json_t *op_watch(rbd_svc *v, req_ctx *c, bool add)
 {
     img_ref i;
     json_int_t cl = 0, cookie = 0;
-    const char *node;
+    const char *node, *address;
     if (!get_img(c, &i, true) || !get_int(c, "client", false, &cl) ||
-        !get_int(c, "cookie", false, &cookie) || !get_str(c, "node", false, &node))
+        !get_int(c, "cookie", false, &cookie) || !get_str(c, "node", false, &node) ||
+        !get_str(c, "address", false, &address))
         return NULL;
     if (cookie < 0)
         return bad(c, "field '%s' must not be negative", "cookie"), NULL;
     int r = 0;
     if (add && cl <= 0) {
+        /* a new librbd client: on a node, or at an exact address */
+        char ip[RBD_ADDR_STR_MAX];
+        uint32_t nonce = 0;
+        if (address) {
+            rbd_addr a;
+            if (rbd_addr_parse(address, true, &a) < 0 || a.nonce == 0)
+                return bad(c, "field '%s' must be an address like 10.0.0.1:0/123", "address"),
+                       NULL;
+            rbd_addr_ip(&a, ip, sizeof(ip));
+            nonce = a.nonce;
+            node = ip;
+        }
         if (!node)
-            return bad(c, "a watcher needs a '%s' (client id) or a 'node'", "client"), NULL;
+            return bad(c, "a watcher needs a '%s' (client id), a 'node' or an 'address'",
+                       "client"),
+                   NULL;
         uint64_t id = 0;
-        r = rbd_store_client_new(v->store, node, 0, RBD_CLIENT_LIBRBD, NULL, &id);
+        r = rbd_store_client_new(v->store, node, nonce, RBD_CLIENT_LIBRBD, NULL, &id);
         if (r == -EINVAL)
             return bad(c, "field '%s' must be an IP address", "node"), NULL;
         cl = (json_int_t)id;

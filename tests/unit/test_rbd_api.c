@@ -158,6 +158,13 @@ static void test_seed_and_queries(void **state)
     uint64_t got = 0;
     assert_int_equal(efk_rbd_watcher_add(rbd, "mioss/ns1/db", id, NULL, 0, &got, &err), 0);
     assert_int_equal(got, id);
+    assert_int_equal(efk_rbd_watcher_add(rbd, "mioss/ns1/db", 0, "10.0.0.44:0/4444", 0, &got,
+                                         &err),
+                     0);
+    w = efk_rbd_watchers(rbd, "mioss/ns1/db", &r);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(w, 1), "address")),
+                        "10.0.0.44:0/4444");
+    json_decref(w);
     assert_int_equal(efk_rbd_client_dead(rbd, id), 0);
     assert_int_equal(efk_rbd_node_alive(rbd, "10.0.0.8"), 0);
     assert_int_equal(efk_rbd_caps_set(rbd, "client.x", false), 0);
