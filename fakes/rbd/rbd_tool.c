@@ -1047,6 +1047,7 @@ static int matchnum(char **args, int nargs, const sig *g)
 
 typedef struct validated {
     bool range;
+    const char *range_word; /* what filled the "range" slot (the monitor wants "range") */
     const char *op; /* "add", "rm", "ls", "clear" */
     const char *addr, *expire;
 } validated;
@@ -1096,6 +1097,7 @@ static int validate_sig(char **args, int nargs, const sig *g, validated *v, char
         switch (d->t) {
         case D_RANGE:
             v->range = true;
+            v->range_word = w;
             break;
         case D_CHOICE:
             v->op = w;
@@ -1163,6 +1165,12 @@ static void ceph_blocklist(sess *s, const sig *g, const validated *v, const char
         err_line(s, " removed all %s entries\n", word);
         if (fmt && strncmp(fmt, "json", 4) == 0)
             rbd_out(&s->res->out, "\n");
+        return;
+    }
+    if (v->range_word && strcmp(v->range_word, "range") != 0) {
+        /* OSDMonitor: any other word in that slot */
+        err_line(s, "Error EINVAL: Did you mean to specify \"osd blocklist range\"?\n");
+        s->res->exit_code = EINVAL;
         return;
     }
     bool add = strcmp(v->op, "add") == 0;
