@@ -94,7 +94,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "pki: %s\n", err.msg);
         return 1;
     }
-    char dir[] = "/tmp/efksim-fanout-XXXXXX";
+    char dir[512];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/efksim-fanout-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir))
         return 1;
     char *ca_path = fs_join(dir, "ca.crt");

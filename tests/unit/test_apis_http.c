@@ -742,6 +742,28 @@ static void test_config_errors(void **state)
     efk_apiserver_config_cleanup(&cfg);
     free(one);
     free(arr);
+    /* start refuses a bad seed object, naming it, and leaks nothing */
+    fx *f = calloc(1, sizeof(*f));
+    assert_int_equal(pki_ca_new("ca", &f->ca, &err), 0);
+    assert_int_equal(pki_issue_server(f->ca, "apiserver", NULL, NULL, &f->server, &err), 0);
+    efk_runtime rt = {.clock = clock_system(), .seed = 1, .workdir = dir, .ca = f->ca,
+                      .ca_pem = pki_ca_cert_pem(f->ca), .server_cert_pem = f->server.cert_pem,
+                      .server_key_pem = f->server.key_pem};
+    efk_apiserver_config_init(&cfg);
+    s = json_loads("{\"objects\":[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"Bad_Name\"}}]}", 0,
+                   NULL);
+    assert_int_equal(efk_apiserver_config_parse(&cfg, s, dir, &err), 0);
+    efk_apiserver *a = NULL;
+    efk_err_init(&err);
+    assert_int_equal(efk_apiserver_start(&cfg, &rt, &a, &err), -EINVAL);
+    assert_null(a);
+    assert_string_equal(err.pointer, "/objects/0");
+    assert_non_null(strstr(err.msg, "Pod \"Bad_Name\" is invalid: metadata.name"));
+    json_decref(s);
+    efk_apiserver_config_cleanup(&cfg);
+    pki_pair_cleanup(&f->server);
+    pki_ca_free(f->ca);
+    free(f);
     tu_rmtree(dir);
     free(dir);
     free(path);
