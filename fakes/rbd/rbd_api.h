@@ -59,10 +59,10 @@ int efk_rbd_start(const efk_rbd_config *cfg, const efk_runtime *rt, efk_rbd **ou
 /* Stop (open connections are closed) and free. NULL-safe. */
 void efk_rbd_stop(efk_rbd *rbd);
 
-const char *efk_rbd_url(const efk_rbd *rbd);   /* borrowed: "http://127.0.0.1:PORT" */
-const char *efk_rbd_mon(const efk_rbd *rbd);   /* borrowed: "127.0.0.1:PORT" (EFKSIM_RBD_MON) */
-journal *efk_rbd_journal(efk_rbd *rbd);        /* borrowed: the HTTP exchanges */
-fault_chain *efk_rbd_faults(efk_rbd *rbd);     /* borrowed */
+const char *efk_rbd_url(const efk_rbd *rbd); /* borrowed: "http://127.0.0.1:PORT" */
+const char *efk_rbd_mon(const efk_rbd *rbd); /* borrowed: "127.0.0.1:PORT" (EFKSIM_RBD_MON) */
+journal *efk_rbd_journal(efk_rbd *rbd);      /* borrowed: the HTTP exchanges */
+fault_chain *efk_rbd_faults(efk_rbd *rbd);   /* borrowed */
 /* Everything (pools, images with locks and watchers, clients, blocklist,
  * mappings) as a dump for artifacts. New reference. */
 json_t *efk_rbd_state_render(efk_rbd *rbd);
@@ -80,9 +80,9 @@ json_t *efk_rbd_op(efk_rbd *rbd, const char *op, const json_t *req, int *status)
  * a new librbd-style client on `node`, or the literal `locker` ("client.N")
  * and `address` ("IP:0/nonce") of a client that may be long gone. */
 typedef struct efk_rbd_lock {
-    const char *image;      /* "pool/image" */
-    const char *cookie;     /* the lock id ("kubelet_lock_magic_node1") */
-    const char *tag;        /* shared lock tag; NULL or "": exclusive */
+    const char *image;  /* "pool/image" */
+    const char *cookie; /* the lock id ("kubelet_lock_magic_node1") */
+    const char *tag;    /* shared lock tag; NULL or "": exclusive */
     uint64_t client;
     const char *node;
     const char *locker;

@@ -47,8 +47,9 @@ static void test_config_errors(void **state)
     parse_fails("{\"auth\": \"kerberos\"}", "/auth", "\"none\" or \"cephx\"");
     parse_fails("{\"pools\": [{\"name\": \"p\", \"images\": [{\"name\": \"i\"}]}]}",
                 "/pools/0/images/0", "missing \"size\"");
-    parse_fails("{\"pools\": [{\"name\": \"p\", \"images\": [{\"name\": \"i\", \"size\": \"big\"}]}]}",
-                "/pools/0/images/0/size", "size like");
+    parse_fails(
+        "{\"pools\": [{\"name\": \"p\", \"images\": [{\"name\": \"i\", \"size\": \"big\"}]}]}",
+        "/pools/0/images/0/size", "size like");
     parse_fails("{\"pools\": [{\"name\": \"p\", \"images\": [{\"name\": \"i\", \"size\": 1, "
                 "\"features\": [\"teleport\"]}]}]}",
                 "/pools/0/images/0/features/0", "unknown feature");
@@ -158,8 +159,7 @@ static void test_seed_and_queries(void **state)
     uint64_t got = 0;
     assert_int_equal(efk_rbd_watcher_add(rbd, "mioss/ns1/db", id, NULL, 0, &got, &err), 0);
     assert_int_equal(got, id);
-    assert_int_equal(efk_rbd_watcher_add(rbd, "mioss/ns1/db", 0, "10.0.0.44:0/4444", 0, &got,
-                                         &err),
+    assert_int_equal(efk_rbd_watcher_add(rbd, "mioss/ns1/db", 0, "10.0.0.44:0/4444", 0, &got, &err),
                      0);
     w = efk_rbd_watchers(rbd, "mioss/ns1/db", &r);
     assert_string_equal(json_string_value(json_object_get(json_array_get(w, 1), "address")),
@@ -318,9 +318,8 @@ static void test_schema(void **state)
         fail_msg("doc example: %s: %s", err.pointer, err.msg);
     efk_rbd_config cfg;
     efk_rbd_config_init(&cfg);
-    assert_int_equal(efk_rbd_config_parse(&cfg, json_object_get(json_object_get(doc, "fakes"),
-                                                                  "rbd"),
-                                          ".", &err),
+    assert_int_equal(efk_rbd_config_parse(
+                         &cfg, json_object_get(json_object_get(doc, "fakes"), "rbd"), ".", &err),
                      0);
     efk_rbd_config_cleanup(&cfg);
     json_decref(doc);

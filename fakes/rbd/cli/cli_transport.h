@@ -14,8 +14,8 @@
  * transport and environment from argv and the process environment, write
  * stderr then stdout, block forever when the result says hang, and return
  * the exit status. */
-typedef void (*cli_tool_fn)(int argc, char **argv, const rbd_tool_env *env,
-                            const rbd_transport *t, rbd_tool_result *res);
+typedef void (*cli_tool_fn)(int argc, char **argv, const rbd_tool_env *env, const rbd_transport *t,
+                            rbd_tool_result *res);
 int cli_main(int argc, char **argv, cli_tool_fn fn);
 
 #endif
