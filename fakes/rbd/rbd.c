@@ -22,7 +22,7 @@
 #include "rbd_store.h"
 #include "rbd_svc.h"
 
-#define RBD_BODY_CAP (1u << 20)
+#define RBD_BODY_CAP (8u << 20) /* 256 arguments of 4 KiB, escaped, fit */
 
 struct efk_rbd {
     efk_runtime rt;

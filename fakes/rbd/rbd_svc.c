@@ -83,7 +83,7 @@ static bool bad(req_ctx *c, const char *fmt, ...)
     return false;
 }
 
-static bool get_str(req_ctx *c, const char *k, bool required, const char **out)
+static bool get_str_max(req_ctx *c, const char *k, bool required, size_t max, const char **out)
 {
     const json_t *v = json_object_get(c->req, k);
     *out = NULL;
@@ -94,10 +94,15 @@ static bool get_str(req_ctx *c, const char *k, bool required, const char **out)
     }
     if (!json_is_string(v))
         return bad(c, "field '%s' must be a string", k);
-    if (strlen(json_string_value(v)) >= 4096)
-        return bad(c, "field '%s' is longer than 4095 bytes", k);
+    if (json_string_length(v) > max)
+        return bad(c, "field '%s' is longer than %zu bytes", k, max);
     *out = json_string_value(v);
     return true;
+}
+
+static bool get_str(req_ctx *c, const char *k, bool required, const char **out)
+{
+    return get_str_max(c, k, required, 4095, out);
 }
 
 static bool get_int(req_ctx *c, const char *k, bool required, json_int_t *out)
@@ -187,7 +192,7 @@ static json_t *op_invoke(rbd_svc *v, req_ctx *c, const char *fa, const json_t *f
     json_int_t pid = 0;
     const json_t *argv = json_object_get(c->req, "argv");
     if (!get_str(c, "tool", true, &tool) || !get_str(c, "node", false, &node) ||
-        !get_str(c, "cmdline", false, &cmdline) || !get_int(c, "pid", false, &pid))
+        !get_str_max(c, "cmdline", false, 2u << 20, &cmdline) || !get_int(c, "pid", false, &pid))
         return NULL;
     if (strcmp(tool, "rbd") != 0 && strcmp(tool, "ceph") != 0)
         return bad(c, "field '%s' must be \"rbd\" or \"ceph\"", "tool"), NULL;

@@ -66,12 +66,14 @@ static json_t *cli_call(void *arg, const char *op, const json_t *body)
         j = json_loadb(reply.data, reply.len, 0, &je);
     }
     buf_cleanup(&reply);
-    if (j && status != 200) {
-        /* the store refused the request: report it, as the tool cannot */
+    if (rc == CURLE_OK && status != 200) {
+        /* The store refused the request (a bug of the fake or a request over
+         * its caps): say so and stop, rather than pass for a cluster that
+         * does not answer (which would wait client_mount_timeout). */
         const char *e = json_string_value(json_object_get(j, "error"));
-        fprintf(stderr, "efksim: the rbd store refused %s: %s\n", op, e ? e : "(no reason)");
-        json_decref(j);
-        return NULL;
+        fprintf(stderr, "efksim: the rbd store refused %s (HTTP %ld): %s\n", op, status,
+                e ? e : "(no reason)");
+        exit(1);
     }
     return j;
 }
