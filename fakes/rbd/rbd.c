@@ -419,8 +419,8 @@ static int each_blocklist(const json_t *o, const char *ptr, efk_err *err)
 }
 
 static const char *const TOP_KEYS =
-    "release, watch_timeout, blocklist_expire, next_client_id, auth, users, pools, clients, "
-    "locks, watchers, mappings, blocklist, faults";
+    "release, watch_timeout, blocklist_expire, next_client_id, auth, conf_missing, users, pools, "
+    "clients, locks, watchers, mappings, blocklist, faults";
 
 int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char *base_dir,
                          efk_err *err)
@@ -455,6 +455,11 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
         if (!a || (strcmp(a, "none") && strcmp(a, "cephx")))
             return bad(err, "/auth", "expected \"none\" or \"cephx\"");
         cfg->cephx = strcmp(a, "cephx") == 0;
+    }
+    if ((v = json_object_get(section, "conf_missing"))) {
+        if (!json_is_boolean(v))
+            return bad(err, "/conf_missing", "expected true or false");
+        cfg->conf_missing = json_is_true(v);
     }
     if ((v = json_object_get(section, "users")) &&
         (r = parse_list(v, "users", "name, key, blocklist", err, each_user)))
@@ -851,6 +856,8 @@ int efk_rbd_start(const efk_rbd_config *cfg, const efk_runtime *rt, efk_rbd **ou
                            .audit_cap = rt->journal_cap};
     rbd->store = rbd_store_new(&sc);
     rbd->svc = rbd->store ? rbd_svc_new(rbd->store, cfg->cephx, rt->seed) : NULL;
+    if (rbd->svc)
+        rbd_svc_set_conf_missing(rbd->svc, cfg->conf_missing);
     rbd->faults = fault_chain_new(rbd->clock, rt->seed, "rbd");
     rbd->routes = route_table_new();
     if (!rbd->store || !rbd->svc || !rbd->faults || !rbd->routes) {

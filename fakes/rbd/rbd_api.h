@@ -36,6 +36,7 @@ typedef struct efk_rbd_config {
     int64_t blocklist_expire_ns; /* default blocklist expiry (3600 s) */
     uint64_t next_client_id;     /* the first client.N given out (4120) */
     bool cephx;                  /* tools must present a key (default: auth none) */
+    bool conf_missing;           /* the tools' node has no ceph.conf (log noise) */
     json_t *seed;                /* the validated seed state (pools, images, users,
                                     clients, locks, watchers, mappings, blocklist) */
     json_t *faults;              /* initial fault rules (array), or NULL */

@@ -56,8 +56,9 @@
 #define RBD_FEATURE_DEEP_FLATTEN   (1u << 5)
 #define RBD_FEATURE_JOURNALING     (1u << 6)
 #define RBD_FEATURE_DATA_POOL      (1u << 7)
-#define RBD_FEATURES_DEFAULT       61u /* layering, exclusive-lock, object-map, fast-diff, deep-flatten \
-                                        */
+#define RBD_FEATURES_DEFAULT                                                                       \
+    61u /* layering, exclusive-lock, object-map, fast-diff, deep-flatten                           \
+         */
 
 /* "layering" -> bit; 0 when unknown. */
 uint32_t rbd_feature_bit(const char *name);

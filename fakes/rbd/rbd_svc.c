@@ -27,6 +27,7 @@
 struct rbd_svc {
     rbd_store *store;
     bool cephx;
+    bool conf_missing;
     pthread_mutex_t mu;
     rng rng;
     json_int_t next_invocation;
@@ -55,6 +56,11 @@ void rbd_svc_free(rbd_svc *v)
         json_decref(v->inv[i]);
     pthread_mutex_destroy(&v->mu);
     free(v);
+}
+
+void rbd_svc_set_conf_missing(rbd_svc *v, bool missing)
+{
+    v->conf_missing = missing;
 }
 
 rbd_store *rbd_svc_store(rbd_svc *v)
@@ -218,6 +224,8 @@ static json_t *op_invoke(rbd_svc *v, req_ctx *c, const char *fa, const json_t *f
         json_pack("{s:i, s:I, s:s, s:s, s:I, s:s}", "r", 0, "invocation", inv, "release",
                   rbd_store_release(v->store)->name, "auth", v->cephx ? "cephx" : "none", "time",
                   (json_int_t)clock_wall_ns(rbd_store_clock(v->store)), "thread", thread);
+    if (rep && v->conf_missing)
+        json_object_set_new(rep, "conf_missing", json_true());
     if (rep && is_command_fault(fa))
         json_object_set_new(
             rep, "fault", json_pack("{s:s, s:O}", "action", fa, "params", fp ? fp : json_object()));

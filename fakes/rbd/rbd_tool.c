@@ -152,6 +152,8 @@ static void invoke(sess *s, int argc, char **argv)
     const char *th = json_string_value(json_object_get(rep, "thread"));
     if (th)
         snprintf(s->thread, sizeof(s->thread), "%s", th);
+    if (json_is_true(json_object_get(rep, "conf_missing")) && s->rel->id >= RBD_REL_LUMINOUS)
+        logline(s, -1, "did not load config file, using default settings.");
     const json_t *f = json_object_get(rep, "fault");
     s->fault = json_is_object(f) ? f : NULL;
     s->invoke_reply = rep;

@@ -544,6 +544,33 @@ static void test_bad_input_store_unchanged(void **state)
     rbdt_cleanup(&t);
 }
 
+/* Kubernetes' combined output: the config noise comes before the table. */
+static void test_conf_missing_noise(void **state)
+{
+    (void)state;
+    rbdt t;
+    rbdt_init(&t, "luminous");
+    rbd_svc_set_conf_missing(t.svc, true);
+    seed_image(&t, "rbd", "img", 2);
+    assert_int_equal(rbdt_run(&t, "rbd", "lock", "add", "img", "kubelet_lock_magic_n1", NULL), 0);
+    assert_int_equal(rbdt_run(&t, "rbd", "lock", "ls", "img", NULL), 0);
+    const char *e = rbdt_err(&t);
+    assert_non_null(strstr(e, " -1 did not load config file, using default settings.\n"));
+    assert_int_equal(strncmp(e, "2017-03-02 08:26:46.500123 7f", 29), 0);
+    assert_int_equal(strncmp(rbdt_out(&t), "There is 1 exclusive lock", 25), 0);
+    /* even a command line error comes after it (global_init runs first) */
+    assert_int_equal(rbdt_run(&t, "rbd", "lock", "add", "img", NULL), 22);
+    assert_non_null(
+        strstr(rbdt_err(&t), "using default settings.\nrbd: lock id was not specified\n"));
+    rbdt_cleanup(&t);
+    rbdt_init(&t, "jewel");
+    rbd_svc_set_conf_missing(t.svc, true);
+    seed_image(&t, "rbd", "img", 2);
+    assert_int_equal(rbdt_run(&t, "rbd", "lock", "ls", "img", NULL), 0);
+    assert_string_equal(rbdt_err(&t), "");
+    rbdt_cleanup(&t);
+}
+
 static void test_audit_of_invocations(void **state)
 {
     (void)state;
@@ -590,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_cephx),
         cmocka_unit_test(test_ceph_blocklist_releases),
         cmocka_unit_test(test_bad_input_store_unchanged),
+        cmocka_unit_test(test_conf_missing_noise),
         cmocka_unit_test(test_audit_of_invocations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
