@@ -60,6 +60,11 @@ typedef struct bulk {
     sref def_index, def_type;
     es_check_opts copts;
     bool acct_fast;
+    char *ids;            /* ids generated for the request in one go */
+    size_t nids, nids_used;
+    const char *esc_name; /* the last index name checked for escapes */
+    size_t esc_len;
+    bool esc_needed;
 } bulk;
 
 /* ------------------------------------------------------------------ */
@@ -1159,7 +1164,7 @@ static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
 static int apply_update(bulk *b, op *o, es_index *ix, int tidx)
 {
     es_store *s = b->env->store;
-    es_doc *d = es_index_doc_get(ix, tidx, o->id.p, o->id.len);
+    es_doc *d = es_index_doc_get(s, ix, tidx, o->id.p, o->id.len);
     json_t *doc = json_object_get(o->upd, "doc");
     bool as_upsert = json_is_true(json_object_get(o->upd, "doc_as_upsert"));
     json_t *upsert = json_object_get(o->upd, "upsert");
@@ -1229,8 +1234,8 @@ static int apply_update(bulk *b, op *o, es_index *ix, int tidx)
     if (!text)
         return -ENOMEM;
     bool was_created;
-    int rc = es_index_put(s, ix, tidx, o->id.p, o->id.len, text, strlen(text), false, -1, &o->ver,
-                          &o->seq, &was_created);
+    int rc = es_index_put(s, ix, tidx, o->id.p, o->id.len, text, strlen(text), false, false, -1,
+                          &o->ver, &o->seq, &was_created);
     free(text);
     if (rc == -ENOSPC)
         return fail_block(b, o);
@@ -1301,7 +1306,12 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
     if (rc)
         return rc < 0 ? rc : 0;
     if (!o->id.p && o->act != ACT_DELETE && o->act != ACT_UPDATE) {
-        es_idgen_next(b->env->ids, o->gid, 1);
+        if (b->nids_used < b->nids) {
+            memcpy(o->gid, b->ids + (size_t)b->nids_used * ES_ID_LEN, ES_ID_LEN);
+            b->nids_used++;
+        } else {
+            es_idgen_next(b->env->ids, o->gid, 1);
+        }
         o->gen_id = 1;
     }
     const es_item_rule *r = pick_rule(b, o, pos);
@@ -1349,7 +1359,7 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
     es_doc *cur = NULL;
     int64_t expect = -1;
     if (o->if_seq_no != UNASSIGNED_SEQ) {
-        cur = es_index_doc_get(ix, tidx, id, idl);
+        cur = es_index_doc_get(s, ix, tidx, id, idl);
         if (!cur || !cur->live || cur->seq_no != o->if_seq_no || o->if_primary_term != 1) {
             char tail[300];
             if (cur && cur->live)
@@ -1367,7 +1377,7 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
         }
     }
     if (o->version >= 0 && o->version_type != VT_INTERNAL) {
-        cur = es_index_doc_get(ix, tidx, id, idl);
+        cur = es_index_doc_get(s, ix, tidx, id, idl);
         if (cur && cur->live &&
             (o->version_type == VT_EXTERNAL ? cur->version >= o->version
                                             : cur->version > o->version)) {
@@ -1383,8 +1393,8 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
         expect = o->version;
     }
     bool created = false;
-    rc = es_index_put(s, ix, tidx, id, idl, o->src, o->src_len, o->create, expect, &o->ver, &o->seq,
-                      &created);
+    rc = es_index_put(s, ix, tidx, id, idl, o->src, o->src_len, o->create, o->gen_id != 0, expect,
+                      &o->ver, &o->seq, &created);
     if (rc == -EEXIST) {
         char tail[200];
         snprintf(tail, sizeof(tail), "version conflict, document already exists (current version [%lld])",
@@ -1403,7 +1413,7 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
     if (rc)
         return rc;
     if (o->version >= 0 && o->version_type != VT_INTERNAL) {
-        es_doc *d = es_index_doc_get(ix, tidx, id, idl);
+        es_doc *d = es_index_doc_get(s, ix, tidx, id, idl);
         if (d) {
             d->version = o->version;
             o->ver = o->version;
@@ -1418,8 +1428,94 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
 
 #define LIT(b, s) buf_append(b, s, sizeof(s) - 1)
 
+/* Escape-free strings are copied straight; the rest take the slow path. */
+static inline char *put_raw(char *d, const char *s, size_t n)
+{
+    memcpy(d, s, n);
+    return d + n;
+}
+
+#define PUTL(d, lit) put_raw(d, lit, sizeof(lit) - 1)
+
+static inline char *put_u64(char *d, uint64_t v)
+{
+    char tmp[24];
+    char *e = tmp + sizeof(tmp), *p = e;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return put_raw(d, p, (size_t)(e - p));
+}
+
+/* The common answer (6.x+, success, names without escapes) from a template
+ * in one reservation; NULL when the item needs the general path. */
+static int render_ok_fast(bulk *b, buf *out, const op *o, bool *done)
+{
+    const es_persona *p = b->p;
+    *done = false;
+    if (o->err || p->major < 6 || !o->index.p)
+        return 0;
+    bool with_type = p->major <= 7 || p->compat7;
+    const char *tn = p->compat7 ? "_doc" : o->type_name;
+    if (with_type && !tn)
+        return 0;
+    size_t tl = with_type ? strlen(tn) : 0;
+    const char *id = o->gen_id ? o->gid : o->id.p;
+    size_t idl = o->gen_id ? ES_ID_LEN : o->id.len;
+    if (!id)
+        return 0;
+    if (o->index.p != b->esc_name || o->index.len != b->esc_len) {
+        b->esc_name = o->index.p;
+        b->esc_len = o->index.len;
+        b->esc_needed = es_json_needs_escape(o->index.p, o->index.len);
+    }
+    if (b->esc_needed || (with_type && es_json_needs_escape(tn, tl)) ||
+        (!o->gen_id && es_json_needs_escape(id, idl)))
+        return 0;
+    static const char shards_ok[] = "\",\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0}";
+    static const char shards_noop[] = "\",\"_shards\":{\"total\":0,\"successful\":0,\"failed\":0}";
+    int rc = buf_reserve(out, 240 + o->index.len + tl + idl);
+    if (rc)
+        return rc;
+    char *d = out->data + out->len;
+    const char *act = ACT_NAMES[o->act];
+    d = PUTL(d, "{\"");
+    d = put_raw(d, act, strlen(act));
+    d = PUTL(d, "\":{\"_index\":\"");
+    d = put_raw(d, o->index.p, o->index.len);
+    if (with_type) {
+        d = PUTL(d, "\",\"_type\":\"");
+        d = put_raw(d, tn, tl);
+    }
+    d = PUTL(d, "\",\"_id\":\"");
+    d = put_raw(d, id, idl);
+    d = PUTL(d, "\",\"_version\":");
+    d = put_u64(d, (uint64_t)o->ver);
+    d = PUTL(d, ",\"result\":\"");
+    const char *res = RES_NAMES[o->result];
+    d = put_raw(d, res, strlen(res));
+    if (o->result == RES_NOOP)
+        d = put_raw(d, shards_noop, sizeof(shards_noop) - 1);
+    else
+        d = put_raw(d, shards_ok, sizeof(shards_ok) - 1);
+    d = PUTL(d, ",\"_seq_no\":");
+    d = put_u64(d, (uint64_t)o->seq);
+    d = PUTL(d, ",\"_primary_term\":1,\"status\":");
+    d = put_u64(d, (uint64_t)o->status);
+    d = PUTL(d, "}}");
+    out->len = (size_t)(d - out->data);
+    out->data[out->len] = '\0';
+    *done = true;
+    return 0;
+}
+
 static int render_item(bulk *b, buf *out, const op *o)
 {
+    bool done;
+    int frc = render_ok_fast(b, out, o, &done);
+    if (frc || done)
+        return frc;
     const es_persona *p = b->p;
     bool with_type = p->major <= 7 || p->compat7;
     const char *id = o->gen_id ? o->gid : o->id.p;
@@ -1444,7 +1540,27 @@ static int render_item(bulk *b, buf *out, const op *o)
     if (!rc && ok && p->major <= 5 && o->act == ACT_DELETE)
         rc = o->result == RES_DELETED ? LIT(out, "\"found\":true,") : LIT(out, "\"found\":false,");
     rc = rc ? rc : LIT(out, "\"_index\":");
-    rc = rc ? rc : es_json_put_str(out, o->index.p ? o->index.p : "", o->index.len);
+    if (!rc) {
+        /* most items name the same index: check its escaping once */
+        if (o->index.p != b->esc_name || o->index.len != b->esc_len) {
+            b->esc_name = o->index.p;
+            b->esc_len = o->index.len;
+            b->esc_needed = !o->index.p || es_json_needs_escape(o->index.p, o->index.len);
+        }
+        if (b->esc_needed) {
+            rc = es_json_put_str(out, o->index.p ? o->index.p : "", o->index.len);
+        } else {
+            rc = buf_reserve(out, o->index.len + 2);
+            if (!rc) {
+                char *d = out->data + out->len;
+                d[0] = '"';
+                memcpy(d + 1, o->index.p, o->index.len);
+                d[o->index.len + 1] = '"';
+                out->len += o->index.len + 2;
+                out->data[out->len] = '\0';
+            }
+        }
+    }
     if (!rc && with_type) {
         rc = LIT(out, ",\"_type\":");
         if (p->compat7)
@@ -1503,6 +1619,7 @@ static void bulk_cleanup(bulk *b)
     for (size_t i = 0; i < b->npool; i++)
         free(b->pool[i]);
     free(b->pool);
+    free(b->ids);
 }
 
 int es_bulk_run(const es_bulk_env *env, const es_bulk_req *req, buf *out, es_bulk_stats *st)
@@ -1547,6 +1664,23 @@ int es_bulk_run(const es_bulk_env *env, const es_bulk_req *req, buf *out, es_bul
             status = -ENOMEM;
             goto done;
         }
+    }
+    /* ids for the documents that come without one: one clock read, one lock */
+    size_t need = 0;
+    for (size_t k = 0; k < b.nops; k++)
+        need += !b.ops[k].id.p && (b.ops[k].act == ACT_INDEX || b.ops[k].act == ACT_CREATE);
+    if (need) {
+        b.ids = malloc(need * ES_ID_LEN);
+        if (b.ids) {
+            es_idgen_next(env->ids, b.ids, need);
+            b.nids = need;
+        }
+    }
+    if (!es_store_accounting_only(env->store)) {
+        size_t bytes = 0;
+        for (size_t k = 0; k < b.nops; k++)
+            bytes += b.ops[k].src_len + ES_ID_LEN;
+        es_store_reserve(env->store, bytes);
     }
     ix_cache cache;
     memset(&cache, 0, sizeof(cache));
