@@ -65,6 +65,7 @@ typedef struct bulk {
     const char *esc_name; /* the last index name checked for escapes */
     size_t esc_len;
     bool esc_needed;
+    const char *type_ok;  /* a type name known to need no escaping */
 } bulk;
 
 /* ------------------------------------------------------------------ */
@@ -1465,12 +1466,13 @@ static int render_ok_fast(bulk *b, buf *out, const op *o, bool *done)
     size_t idl = o->gen_id ? ES_ID_LEN : o->id.len;
     if (!id)
         return 0;
-    if (o->index.p != b->esc_name || o->index.len != b->esc_len) {
+    if (o->index.len != b->esc_len || (o->index.p != b->esc_name &&
+                                       memcmp(o->index.p, b->esc_name, o->index.len) != 0)) {
         b->esc_name = o->index.p;
         b->esc_len = o->index.len;
         b->esc_needed = es_json_needs_escape(o->index.p, o->index.len);
     }
-    if (b->esc_needed || (with_type && es_json_needs_escape(tn, tl)) ||
+    if (b->esc_needed || (with_type && tn != b->type_ok && es_json_needs_escape(tn, tl)) ||
         (!o->gen_id && es_json_needs_escape(id, idl)))
         return 0;
     static const char shards_ok[] = "\",\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0}";
@@ -1504,6 +1506,8 @@ static int render_ok_fast(bulk *b, buf *out, const op *o, bool *done)
     d = PUTL(d, ",\"_primary_term\":1,\"status\":");
     d = put_u64(d, (uint64_t)o->status);
     d = PUTL(d, "}}");
+    if (with_type)
+        b->type_ok = tn;
     out->len = (size_t)(d - out->data);
     out->data[out->len] = '\0';
     *done = true;
