@@ -626,22 +626,26 @@ static int parse_update(bulk *b, op *o, buf *out)
         } else if (strcmp(k, "doc_as_upsert") == 0 || strcmp(k, "detect_noop") == 0 ||
                    strcmp(k, "scripted_upsert") == 0) {
             if (!json_is_boolean(v)) {
+                int st = illegal_arg(out, "Failed to parse value [%s] as only [true] or [false] are allowed.",
+                                     json_is_string(v) ? json_string_value(v) : "?");
                 json_decref(j);
-                return illegal_arg(out, "Failed to parse value [%s] as only [true] or [false] are allowed.",
-                                   json_is_string(v) ? json_string_value(v) : "?");
+                return st;
             }
         } else if (strcmp(k, "script") == 0 || strcmp(k, "_source") == 0 ||
                    strcmp(k, "lang") == 0 || strcmp(k, "params") == 0 ||
                    strcmp(k, "fields") == 0) {
             /* accepted; scripts are refused per item when applied */
         } else {
-            json_decref(j);
+            int st;
             if (b->p->major >= 7) {
                 char reason[512];
                 snprintf(reason, sizeof(reason), "[1:2] [UpdateRequest] unknown field [%s]", k);
-                return req_error(out, 400, "x_content_parse_exception", reason);
+                st = req_error(out, 400, "x_content_parse_exception", reason);
+            } else {
+                st = illegal_arg(out, "[UpdateRequest] unknown field [%s], parser not found", k);
             }
-            return illegal_arg(out, "[UpdateRequest] unknown field [%s], parser not found", k);
+            json_decref(j);
+            return st;
         }
     }
     o->upd = j;
