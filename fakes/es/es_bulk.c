@@ -207,68 +207,53 @@ enum {
     K_LIST_EXECUTED_PIPELINES,
 };
 
-/* The metadata keys each persona's parser knows (underscore forms were
- * deprecated aliases up to 6.x and gone in 7.0). */
+/* The metadata keys each persona's parser knows: underscore forms were
+ * deprecated aliases up to 6.x and gone in 7.0; later keys arrived with the
+ * versions given (major*100 + minor). */
+#define MK(s, k, a, b) {s, sizeof(s) - 1, k, a, b}
+static const struct {
+    const char *name;
+    size_t len;
+    int key;
+    int since, until; /* inclusive, major*100+minor; 0: open */
+} META_KEYS[] = {
+    MK("_index", K_INDEX, 0, 0),
+    MK("_type", K_TYPE, 0, 0),
+    MK("_id", K_ID, 0, 0),
+    MK("routing", K_ROUTING, 0, 0),
+    MK("op_type", K_OP_TYPE, 0, 0),
+    MK("version", K_VERSION, 0, 0),
+    MK("version_type", K_VERSION_TYPE, 0, 0),
+    MK("retry_on_conflict", K_RETRY_ON_CONFLICT, 0, 0),
+    MK("pipeline", K_PIPELINE, 500, 0),
+    MK("_source", K_SOURCE, 500, 0),
+    MK("_routing", K_ROUTING, 0, 699),
+    MK("parent", K_PARENT, 0, 699),
+    MK("_parent", K_PARENT, 0, 699),
+    MK("_op_type", K_OP_TYPE, 0, 699),
+    MK("_version", K_VERSION, 0, 699),
+    MK("_version_type", K_VERSION_TYPE, 0, 699),
+    MK("_retry_on_conflict", K_RETRY_ON_CONFLICT, 0, 699),
+    MK("if_seq_no", K_IF_SEQ_NO, 607, 0),
+    MK("if_primary_term", K_IF_PRIMARY_TERM, 607, 0),
+    MK("require_alias", K_REQUIRE_ALIAS, 710, 0),
+    MK("dynamic_templates", K_DYNAMIC_TEMPLATES, 713, 0),
+    MK("require_data_stream", K_REQUIRE_DATA_STREAM, 813, 0),
+    MK("list_executed_pipelines", K_LIST_EXECUTED_PIPELINES, 813, 0),
+};
+
 static int meta_key(const es_persona *p, const char *k, size_t len)
 {
-#define IS(s) (len == sizeof(s) - 1 && memcmp(k, s, len) == 0)
-    if (IS("_index"))
-        return K_INDEX;
-    if (IS("_type"))
-        return K_TYPE;
-    if (IS("_id"))
-        return K_ID;
-    if (IS("routing"))
-        return K_ROUTING;
-    if (IS("op_type"))
-        return K_OP_TYPE;
-    if (IS("version"))
-        return K_VERSION;
-    if (IS("version_type"))
-        return K_VERSION_TYPE;
-    if (IS("retry_on_conflict"))
-        return K_RETRY_ON_CONFLICT;
-    if (IS("pipeline") && p->major >= 5)
-        return K_PIPELINE;
-    if (IS("_source") && p->major >= 5)
-        return K_SOURCE;
-    if (p->major <= 6) {
-        if (IS("_routing"))
-            return K_ROUTING;
-        if (IS("parent") || IS("_parent"))
-            return K_PARENT;
-        if (IS("_op_type"))
-            return K_OP_TYPE;
-        if (IS("_version"))
-            return K_VERSION;
-        if (IS("_version_type"))
-            return K_VERSION_TYPE;
-        if (IS("_retry_on_conflict"))
-            return K_RETRY_ON_CONFLICT;
+    int v = p->major * 100 + (p->minor > 99 ? 99 : p->minor);
+    for (size_t i = 0; i < sizeof(META_KEYS) / sizeof(META_KEYS[0]); i++) {
+        if (META_KEYS[i].len == len && memcmp(META_KEYS[i].name, k, len) == 0 &&
+            v >= META_KEYS[i].since &&
+            (!META_KEYS[i].until || v <= META_KEYS[i].until))
+            return META_KEYS[i].key;
     }
-    if (p->major >= 7 || (p->major == 6 && p->minor >= 7)) {
-        if (IS("if_seq_no"))
-            return K_IF_SEQ_NO;
-        if (IS("if_primary_term"))
-            return K_IF_PRIMARY_TERM;
-    }
-    if (p->major >= 8 || (p->major == 7 && p->minor >= 10)) {
-        if (IS("require_alias"))
-            return K_REQUIRE_ALIAS;
-    }
-    if (p->major >= 8 || (p->major == 7 && p->minor >= 13)) {
-        if (IS("dynamic_templates"))
-            return K_DYNAMIC_TEMPLATES;
-    }
-    if (p->major >= 8 && p->minor >= 13) {
-        if (IS("require_data_stream"))
-            return K_REQUIRE_DATA_STREAM;
-        if (IS("list_executed_pipelines"))
-            return K_LIST_EXECUTED_PIPELINES;
-    }
-#undef IS
     return K_UNKNOWN;
 }
+#undef MK
 
 static bool parse_i64(const char *s, size_t len, int64_t *out)
 {
@@ -370,65 +355,47 @@ static int set_meta(bulk *b, op *o, int key, const char *k, size_t klen, const c
  * (which also words the errors) handle the line. */
 static int fast_action(bulk *b, op *o, const char *p, const char *end)
 {
-#define WS()                                                                                       \
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))                                     \
-    p++
-    WS();
-    if (p >= end || *p != '{')
-        return 0;
-    p++;
-    WS();
-    if (p >= end || *p != '"')
-        return 0;
-    const char *a = ++p;
-    while (p < end && *p != '"' && *p != '\\')
-        p++;
-    if (p >= end || *p != '"')
-        return 0;
-    int act = action_code(a, (size_t)(p - a));
+/* skip blanks, then require the character c */
+#define EXPECT(c)                                                                                  \
+    do {                                                                                           \
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))                                  \
+            p++;                                                                                   \
+        if (p >= end || *p != (c))                                                                 \
+            return 0;                                                                              \
+        p++;                                                                                       \
+    } while (0)
+/* a string without escapes or control bytes: [s, s + n) */
+#define PLAIN(s, n)                                                                                \
+    do {                                                                                           \
+        EXPECT('"');                                                                               \
+        s = p;                                                                                     \
+        while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)                     \
+            p++;                                                                                   \
+        if (p >= end || *p != '"')                                                                 \
+            return 0;                                                                              \
+        n = (size_t)(p++ - s);                                                                     \
+    } while (0)
+    const char *a, *k, *v;
+    size_t alen, klen, vlen;
+    EXPECT('{');
+    PLAIN(a, alen);
+    int act = action_code(a, alen);
     if (act < 0)
         return 0;
-    p++;
-    WS();
-    if (p >= end || *p != ':')
-        return 0;
-    p++;
-    WS();
-    if (p >= end || *p != '{')
-        return 0;
-    p++;
-    WS();
+    EXPECT(':');
+    EXPECT('{');
     o->act = (uint8_t)act;
     o->create = act == ACT_CREATE;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
     if (p < end && *p == '}') {
         p++;
     } else {
         for (;;) {
-            if (p >= end || *p != '"')
-                return 0;
-            const char *k = ++p;
-            while (p < end && *p != '"' && *p != '\\')
-                p++;
-            if (p >= end || *p != '"')
-                return 0;
-            size_t klen = (size_t)(p - k);
-            p++;
-            WS();
-            if (p >= end || *p != ':')
-                return 0;
-            p++;
-            WS();
-            if (p >= end || *p != '"')
-                return 0;
-            const char *v = ++p;
-            while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-                p++;
-            if (p >= end || *p != '"')
-                return 0;
-            size_t vlen = (size_t)(p - v);
-            p++;
-            int key = meta_key(b->p, k, klen);
-            switch (key) {
+            PLAIN(k, klen);
+            EXPECT(':');
+            PLAIN(v, vlen);
+            switch (meta_key(b->p, k, klen)) {
             case K_INDEX:
                 o->index.p = v;
                 o->index.len = (uint32_t)vlen;
@@ -450,10 +417,10 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
             default:
                 return 0; /* rarer keys and unknown ones: the exact path */
             }
-            WS();
+            while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+                p++;
             if (p < end && *p == ',') {
                 p++;
-                WS();
                 continue;
             }
             if (p < end && *p == '}') {
@@ -463,13 +430,12 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
             return 0;
         }
     }
-    WS();
-    if (p >= end || *p != '}')
-        return 0;
-    p++;
-    WS();
+    EXPECT('}');
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
     return p == end;
-#undef WS
+#undef PLAIN
+#undef EXPECT
 }
 
 /* The exact reading of an action line, following ES's BulkRequestParser.
