@@ -146,22 +146,34 @@ done
 RESULT[fake]=$(mean <"$TMP/fake.rounds")
 exec 9>&-
 
-# ---- WireMock (static stub answering what the fake answered)
+# The peers answer with a static stub: "full" is the fake's own answer for
+# this body (215 KB: the same bytes the fake sends), "min" is the smallest
+# answer a shipper accepts ({"took":0,"errors":false,"items":[]}), the
+# peers' best case.
+printf '{"took":0,"errors":false,"items":[]}' >"$TMP/answer.min"
+
+# ---- WireMock
 WMJAR=$(ls "$HERE"/node_modules/wiremock/build/wiremock-standalone-*.jar 2>/dev/null | head -1)
 if [ -n "$WMJAR" ] && command -v java >/dev/null; then
-    WP=$(free_port)
-    mkdir -p "$TMP/wm/mappings"
-    jq -n --rawfile b "$TMP/answer.json" \
-        '{request: {method: "POST", url: "/_bulk"}, response: {status: 200, body: $b, headers: {"Content-Type": "application/json; charset=UTF-8"}}}' \
-        >"$TMP/wm/mappings/bulk.json"
-    java -jar "$WMJAR" --port "$WP" --bind-address 127.0.0.1 --root-dir "$TMP/wm" \
-        --no-request-journal --disable-banner >"$TMP/wm.log" 2>&1 &
-    PIDS+=($!)
-    wait_http "http://127.0.0.1:$WP/__admin/mappings"
-    run_wrk "http://127.0.0.1:$WP/_bulk" "$DUR" >/dev/null # JIT warm-up
-    for r in $(seq "$ROUNDS"); do run_wrk "http://127.0.0.1:$WP/_bulk" "$DUR"; done | mean >"$TMP/wm.rps"
-    RESULT[wiremock]=$(cat "$TMP/wm.rps")
-    kill "${PIDS[-1]}"
+    for variant in full min; do
+        answer="$TMP/answer.json"
+        [ $variant = min ] && answer="$TMP/answer.min"
+        WP=$(free_port)
+        rm -rf "$TMP/wm"
+        mkdir -p "$TMP/wm/mappings"
+        jq -n --rawfile b "$answer" \
+            '{request: {method: "POST", url: "/_bulk"}, response: {status: 200, body: $b, headers: {"Content-Type": "application/json; charset=UTF-8"}}}' \
+            >"$TMP/wm/mappings/bulk.json"
+        java -jar "$WMJAR" --port "$WP" --bind-address 127.0.0.1 --root-dir "$TMP/wm" \
+            --no-request-journal --disable-banner >"$TMP/wm.log" 2>&1 &
+        PIDS+=($!)
+        wait_http "http://127.0.0.1:$WP/__admin/mappings"
+        run_wrk "http://127.0.0.1:$WP/_bulk" "$DUR" >/dev/null # JIT warm-up
+        for r in $(seq "$ROUNDS"); do run_wrk "http://127.0.0.1:$WP/_bulk" "$DUR"; done | mean >"$TMP/wm.rps"
+        RESULT[wiremock-$variant]=$(cat "$TMP/wm.rps")
+        kill "${PIDS[-1]}"
+        wait "${PIDS[-1]}" 2>/dev/null
+    done
 else
     echo "WireMock skipped (cd tests/bench && npm install)"
 fi
@@ -170,17 +182,22 @@ fi
 MB="$HERE/node_modules/.bin/mb"
 if [ -x "$MB" ]; then
     MP=$(free_port)
-    IP=$(free_port)
     "$MB" start --port "$MP" --localOnly --nologfile --loglevel warn >"$TMP/mb.log" 2>&1 &
     PIDS+=($!)
     wait_http "http://127.0.0.1:$MP/imposters"
-    jq -n --rawfile b "$TMP/answer.json" --argjson p "$IP" \
-        '{port: $p, protocol: "http", recordRequests: false, stubs: [{responses: [{is: {statusCode: 200, headers: {"Content-Type": "application/json; charset=UTF-8"}, body: $b}}]}]}' |
-        curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$MP/imposters"
-    wait_http "http://127.0.0.1:$IP/"
-    run_wrk "http://127.0.0.1:$IP/_bulk" 1 >/dev/null
-    for r in $(seq "$ROUNDS"); do run_wrk "http://127.0.0.1:$IP/_bulk" "$DUR"; done | mean >"$TMP/mb.rps"
-    RESULT[mountebank]=$(cat "$TMP/mb.rps")
+    for variant in full min; do
+        answer="$TMP/answer.json"
+        [ $variant = min ] && answer="$TMP/answer.min"
+        IP=$(free_port)
+        jq -n --rawfile b "$answer" --argjson p "$IP" \
+            '{port: $p, protocol: "http", recordRequests: false, stubs: [{responses: [{is: {statusCode: 200, headers: {"Content-Type": "application/json; charset=UTF-8"}, body: $b}}]}]}' |
+            curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$MP/imposters"
+        wait_http "http://127.0.0.1:$IP/"
+        run_wrk "http://127.0.0.1:$IP/_bulk" 1 >/dev/null
+        for r in $(seq "$ROUNDS"); do run_wrk "http://127.0.0.1:$IP/_bulk" "$DUR"; done | mean >"$TMP/mb.rps"
+        RESULT[mountebank-$variant]=$(cat "$TMP/mb.rps")
+        curl -s -o /dev/null -X DELETE "http://127.0.0.1:$MP/imposters/$IP"
+    done
     kill "${PIDS[-1]}"
 else
     echo "mountebank skipped (cd tests/bench && npm install)"
@@ -189,12 +206,16 @@ fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo
 echo "bulk body: 1000 documents, $BYTES bytes; wrk -t1 -c4, $ROUNDS x ${DUR}s after a warm-up"
-printf "%-12s %10s\n" server "req/s"
-for k in nginx fake wiremock mountebank; do
-    [ -n "${RESULT[$k]:-}" ] && printf "%-12s %10s\n" "$k" "${RESULT[$k]}"
+printf "%-16s %10s\n" server "req/s"
+for k in nginx fake wiremock-full wiremock-min mountebank-full mountebank-min; do
+    [ -n "${RESULT[$k]:-}" ] && printf "%-16s %10s\n" "$k" "${RESULT[$k]}"
 done
 echo
-[ -n "${RESULT[wiremock]:-}" ] && echo "fake / WireMock:   $(ratio "${RESULT[fake]}" "${RESULT[wiremock]}")  (target >= 1)"
-[ -n "${RESULT[mountebank]:-}" ] && echo "fake / mountebank: $(ratio "${RESULT[fake]}" "${RESULT[mountebank]}")  (target >= 10)"
-[ -n "${RESULT[nginx]:-}" ] && echo "fake / nginx:      $(ratio "${RESULT[fake]}" "${RESULT[nginx]}")  (the loopback limit)"
+for k in wiremock-full wiremock-min; do
+    [ -n "${RESULT[$k]:-}" ] && echo "fake / $k:   $(ratio "${RESULT[fake]}" "${RESULT[$k]}")  (target >= 1)"
+done
+for k in mountebank-full mountebank-min; do
+    [ -n "${RESULT[$k]:-}" ] && echo "fake / $k: $(ratio "${RESULT[fake]}" "${RESULT[$k]}")  (target >= 10)"
+done
+[ -n "${RESULT[nginx]:-}" ] && echo "fake / nginx:           $(ratio "${RESULT[fake]}" "${RESULT[nginx]}")  (the loopback limit)"
 echo "fake documents/s: $((RESULT[fake] * 1000))"
