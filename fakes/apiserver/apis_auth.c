@@ -67,8 +67,8 @@ void apis_auth_free(apis_auth *a)
     free(a);
 }
 
-static const char *const RULE_KEYS[] = {"verbs", "resources", "namespaces", "names",
-                                        "nonResourceURLs", NULL};
+static const char *const RULE_KEYS[] = {"verbs", "resources",       "namespaces",
+                                        "names", "nonResourceURLs", NULL};
 
 int apis_rules_check(const json_t *rules, efk_err *err)
 {
@@ -79,7 +79,8 @@ int apis_rules_check(const json_t *rules, efk_err *err)
     }
     size_t i;
     json_t *r;
-    json_array_foreach((json_t *)rules, i, r) {
+    json_array_foreach((json_t *)rules, i, r)
+    {
         snprintf(ptr, sizeof(ptr), "/%zu", i);
         if (!json_is_object(r)) {
             efk_err_at(err, ptr);
@@ -87,7 +88,8 @@ int apis_rules_check(const json_t *rules, efk_err *err)
         }
         const char *k;
         json_t *v;
-        json_object_foreach(r, k, v) {
+        json_object_foreach(r, k, v)
+        {
             bool known = false;
             for (int n = 0; RULE_KEYS[n]; n++)
                 if (!strcmp(k, RULE_KEYS[n]))
@@ -264,7 +266,8 @@ static bool list_has(const json_t *list, const char *v, bool absent_any)
         return absent_any;
     size_t i;
     json_t *s;
-    json_array_foreach(list, i, s) {
+    json_array_foreach(list, i, s)
+    {
         const char *x = json_string_value(s);
         if (!strcmp(x, "*") || (v && !strcmp(x, v)))
             return true;
@@ -280,7 +283,8 @@ static bool rule_allows(const json_t *rule, const apis_request_attrs *r)
         json_t *urls = json_object_get(rule, "nonResourceURLs");
         size_t i;
         json_t *s;
-        json_array_foreach(urls, i, s) {
+        json_array_foreach(urls, i, s)
+        {
             const char *x = json_string_value(s);
             size_t n = strlen(x);
             if (!strcmp(x, "*") || !strcmp(x, r->path) ||
@@ -290,13 +294,14 @@ static bool rule_allows(const json_t *rule, const apis_request_attrs *r)
         return false;
     }
     char full[256];
-    snprintf(full, sizeof(full), "%s%s%s", r->resource, r->subresource && *r->subresource ? "/" : "",
-             r->subresource ? r->subresource : "");
+    snprintf(full, sizeof(full), "%s%s%s", r->resource,
+             r->subresource && *r->subresource ? "/" : "", r->subresource ? r->subresource : "");
     json_t *res = json_object_get(rule, "resources");
     bool ok = false;
     size_t i;
     json_t *s;
-    json_array_foreach(res, i, s) {
+    json_array_foreach(res, i, s)
+    {
         const char *x = json_string_value(s);
         if (!strcmp(x, "*") || !strcmp(x, full) ||
             (!strncmp(x, "*/", 2) && r->subresource && !strcmp(x + 2, r->subresource)))
@@ -317,8 +322,8 @@ static bool rule_allows(const json_t *rule, const apis_request_attrs *r)
 
 static bool open_path(const char *path)
 {
-    static const char *const OPEN[] = {"/healthz", "/livez", "/readyz", "/version", "/api",
-                                       "/apis", "/openapi", NULL};
+    static const char *const OPEN[] = {"/healthz", "/livez", "/readyz",  "/version",
+                                       "/api",     "/apis",  "/openapi", NULL};
     if (!strcmp(path, "/"))
         return true;
     for (int i = 0; OPEN[i]; i++) {

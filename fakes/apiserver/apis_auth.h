@@ -22,7 +22,7 @@
 #include "core/err.h"
 #include "core/http.h"
 
-#define APIS_MAX_GROUPS 16
+#define APIS_MAX_GROUPS     16
 #define APIS_MAX_IDENTITIES 256
 
 typedef struct apis_auth apis_auth;

@@ -57,7 +57,8 @@ static int check_keys(const json_t *o, const char *ptr, const char *const *allow
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)o, k, v) {
+    json_object_foreach((json_t *)o, k, v)
+    {
         bool ok = false;
         for (int i = 0; allowed[i]; i++)
             if (!strcmp(allowed[i], k))
@@ -90,8 +91,7 @@ static int get_bool(const json_t *o, const char *key, bool *out, efk_err *err)
     return 0;
 }
 
-static int get_count(const json_t *o, const char *key, const char *ptr, size_t *out,
-                     efk_err *err)
+static int get_count(const json_t *o, const char *key, const char *ptr, size_t *out, efk_err *err)
 {
     json_t *v = json_object_get(o, key);
     if (!v)
@@ -180,7 +180,8 @@ static int load_file(efk_apiserver_config *cfg, const char *base_dir, const char
         const char *lk = json_string_value(json_object_get(doc, "kind"));
         size_t i;
         json_t *it;
-        json_array_foreach(items, i, it) {
+        json_array_foreach(items, i, it)
+        {
             if (json_is_object(it) && !json_object_get(it, "kind") && lk && strlen(lk) > 4 &&
                 !strcmp(lk + strlen(lk) - 4, "List")) {
                 char k[128];
@@ -195,7 +196,8 @@ static int load_file(efk_apiserver_config *cfg, const char *base_dir, const char
     size_t i;
     json_t *it;
     rc = 0;
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         char ip[64];
         snprintf(ip, sizeof(ip), "item %zu", i);
         efk_err sub;
@@ -213,13 +215,13 @@ static int load_file(efk_apiserver_config *cfg, const char *base_dir, const char
     return rc;
 }
 
-static const char *const TOP_KEYS[] = {"version", "insecure", "insecure_authn", "anonymous",
-                                       "default_namespaces", "identities", "groups", "objects",
-                                       "object_files", "limits", "watch_timeout",
-                                       "bookmark_interval", NULL};
+static const char *const TOP_KEYS[] = {
+    "version", "insecure", "insecure_authn", "anonymous", "default_namespaces", "identities",
+    "groups",  "objects",  "object_files",   "limits",    "watch_timeout",      "bookmark_interval",
+    NULL};
 static const char *const ID_KEYS[] = {"name", "groups", "token", "cert", "rules", "rejected", NULL};
-static const char *const LIMIT_KEYS[] = {"history", "watch_queue", "max_objects", "max_watchers",
-                                         "body", NULL};
+static const char *const LIMIT_KEYS[] = {"history",      "watch_queue", "max_objects",
+                                         "max_watchers", "body",        NULL};
 
 static int parse_identity(efk_apiserver_identity *id, const json_t *o, const char *ptr,
                           efk_err *err)
@@ -243,7 +245,8 @@ static int parse_identity(efk_apiserver_identity *id, const json_t *o, const cha
         id->groups = calloc(json_array_size(g) + 1, sizeof(char *));
         size_t i;
         json_t *s;
-        json_array_foreach(g, i, s) {
+        json_array_foreach(g, i, s)
+        {
             if (!json_is_string(s) || !json_string_length(s)) {
                 snprintf(p, sizeof(p), "%s/groups/%zu", ptr, i);
                 return bad(err, p, "expected a group name");
@@ -303,8 +306,7 @@ int efk_apiserver_config_parse(efk_apiserver_config *cfg, const json_t *sec, con
     if (v) {
         const apis_persona *p;
         char gv[32], msg[256];
-        if (!json_is_string(v) ||
-            apis_persona_find(json_string_value(v), &p, gv, msg, sizeof(msg)))
+        if (!json_is_string(v) || apis_persona_find(json_string_value(v), &p, gv, msg, sizeof(msg)))
             return bad(err, "/version",
                        json_is_string(v) ? msg : "expected a version string like \"1.33\"");
         free(cfg->version);
@@ -324,7 +326,8 @@ int efk_apiserver_config_parse(efk_apiserver_config *cfg, const json_t *sec, con
         cfg->identities = calloc(json_array_size(ids) + 1, sizeof(*cfg->identities));
         size_t i;
         json_t *o;
-        json_array_foreach(ids, i, o) {
+        json_array_foreach(ids, i, o)
+        {
             char p[64];
             snprintf(p, sizeof(p), "/identities/%zu", i);
             efk_apiserver_identity *id = &cfg->identities[cfg->nidentities++];
@@ -348,7 +351,8 @@ int efk_apiserver_config_parse(efk_apiserver_config *cfg, const json_t *sec, con
         if (!json_is_object(groups))
             return bad(err, "/groups", "expected an object of group name to rules");
         const char *k;
-        json_object_foreach(groups, k, v) {
+        json_object_foreach(groups, k, v)
+        {
             efk_err sub;
             efk_err_init(&sub);
             if (apis_rules_check(v, &sub)) {
@@ -368,7 +372,8 @@ int efk_apiserver_config_parse(efk_apiserver_config *cfg, const json_t *sec, con
             return bad(err, "/objects", "expected an array of Kubernetes objects");
         size_t i;
         json_t *o;
-        json_array_foreach(objs, i, o) {
+        json_array_foreach(objs, i, o)
+        {
             char p[64];
             snprintf(p, sizeof(p), "/objects/%zu", i);
             if ((rc = check_object(o, p, err)))
@@ -382,7 +387,8 @@ int efk_apiserver_config_parse(efk_apiserver_config *cfg, const json_t *sec, con
             return bad(err, "/object_files", "expected an array of file names");
         size_t i;
         json_t *f;
-        json_array_foreach(files, i, f) {
+        json_array_foreach(files, i, f)
+        {
             char p[64];
             snprintf(p, sizeof(p), "/object_files/%zu", i);
             if (!json_is_string(f) || !json_string_length(f))

@@ -10,9 +10,9 @@ json_t *apis_discovery_api(const char *server_address)
     json_t *d = json_object();
     json_object_set_new(d, "kind", json_string("APIVersions"));
     json_object_set_new(d, "versions", json_pack("[s]", "v1"));
-    json_object_set_new(d, "serverAddressByClientCIDRs",
-                        json_pack("[{s:s,s:s}]", "clientCIDR", "0.0.0.0/0", "serverAddress",
-                                  server_address));
+    json_object_set_new(
+        d, "serverAddressByClientCIDRs",
+        json_pack("[{s:s,s:s}]", "clientCIDR", "0.0.0.0/0", "serverAddress", server_address));
     return d;
 }
 
@@ -63,8 +63,9 @@ json_t *apis_discovery_aggregated(const apis_persona *p, bool core)
             const apis_res *r = apis_res_at(i);
             json_t *e = json_object();
             json_object_set_new(e, "resource", json_string(r->name));
-            json_object_set_new(e, "responseKind", json_pack("{s:s,s:s,s:s}", "group", "",
-                                                             "version", "v1", "kind", r->kind));
+            json_object_set_new(
+                e, "responseKind",
+                json_pack("{s:s,s:s,s:s}", "group", "", "version", "v1", "kind", r->kind));
             json_object_set_new(e, "scope", json_string(r->namespaced ? "Namespaced" : "Cluster"));
             json_object_set_new(e, "singularResource", json_string(r->singular));
             json_t *verbs = json_array();
@@ -80,11 +81,11 @@ json_t *apis_discovery_aggregated(const apis_persona *p, bool core)
             if (r->in_all)
                 json_object_set_new(e, "categories", json_pack("[s]", "all"));
             if (r->status_sub)
-                json_object_set_new(
-                    e, "subresources",
-                    json_pack("[{s:s,s:{s:s,s:s,s:s},s:[sss]}]", "subresource", "status",
-                              "responseKind", "group", "", "version", "v1", "kind", r->kind,
-                              "verbs", "get", "patch", "update"));
+                json_object_set_new(e, "subresources",
+                                    json_pack("[{s:s,s:{s:s,s:s,s:s},s:[sss]}]", "subresource",
+                                              "status", "responseKind", "group", "", "version",
+                                              "v1", "kind", r->kind, "verbs", "get", "patch",
+                                              "update"));
             json_array_append_new(resources, e);
         }
         json_t *ver = json_pack("{s:s,s:o,s:s}", "version", "v1", "resources", resources,
@@ -102,8 +103,8 @@ json_t *apis_discovery_aggregated(const apis_persona *p, bool core)
 json_t *apis_discovery_root(const apis_persona *p)
 {
     json_t *paths = json_array();
-    const char *const P[] = {"/api", "/api/v1", "/apis", "/apis/", "/healthz", "/livez",
-                             "/readyz", "/version", NULL};
+    const char *const P[] = {"/api",   "/api/v1", "/apis",    "/apis/", "/healthz",
+                             "/livez", "/readyz", "/version", NULL};
     for (int i = 0; P[i]; i++) {
         if (p->healthz_only && (!strcmp(P[i], "/livez") || !strcmp(P[i], "/readyz")))
             continue;
@@ -121,8 +122,8 @@ json_t *apis_openapi_v3_index(const char *hash)
 
 static json_t *param(const char *name, const char *desc)
 {
-    return json_pack("{s:s,s:s,s:s,s:{s:s,s:b}}", "name", name, "in", "query", "description",
-                     desc, "schema", "type", "string", "uniqueItems", 1);
+    return json_pack("{s:s,s:s,s:s,s:{s:s,s:b}}", "name", name, "in", "query", "description", desc,
+                     "schema", "type", "string", "uniqueItems", 1);
 }
 
 static json_t *op(const char *id, const char *action, const apis_res *r, bool write)
@@ -149,32 +150,40 @@ static json_t *op(const char *id, const char *action, const apis_res *r, bool wr
     return o;
 }
 
+const apis_openapi_op APIS_OPENAPI_OPS[APIS_OPENAPI_NOPS] = {
+    {false, 2, "get", "list", "list", false},       {false, 4, "post", "create", "post", true},
+    {true, 2, "get", "read", "get", false},         {true, 3, "put", "replace", "put", true},
+    {true, 5, "delete", "delete", "delete", false}, {true, 8, "patch", "patch", "patch", true},
+};
+
+void apis_openapi_paths(const apis_res *r, char *coll, size_t csz, char *item, size_t isz)
+{
+    if (r->namespaced)
+        snprintf(coll, csz, "/api/v1/namespaces/{namespace}/%s", r->name);
+    else
+        snprintf(coll, csz, "/api/v1/%s", r->name);
+    snprintf(item, isz, "%s/{name}", coll);
+}
+
+void apis_openapi_op_id(const apis_openapi_op *op, const apis_res *r, char *out, size_t sz)
+{
+    snprintf(out, sz, "%sCoreV1%s%s", op->verb, r->namespaced ? "Namespaced" : "", r->kind);
+}
+
 json_t *apis_openapi_v3_core(const apis_persona *p)
 {
     json_t *paths = json_object();
     for (int i = 0; i < APIS_NRES; i++) {
         const apis_res *r = apis_res_at(i);
         char coll[128], item[160], id[128];
-        if (r->namespaced)
-            snprintf(coll, sizeof(coll), "/api/v1/namespaces/{namespace}/%s", r->name);
-        else
-            snprintf(coll, sizeof(coll), "/api/v1/%s", r->name);
-        snprintf(item, sizeof(item), "%s/{name}", coll);
-        json_t *c = json_object();
-        snprintf(id, sizeof(id), "listCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(c, "get", op(id, "list", r, false));
-        snprintf(id, sizeof(id), "createCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(c, "post", op(id, "post", r, true));
+        apis_openapi_paths(r, coll, sizeof(coll), item, sizeof(item));
+        json_t *c = json_object(), *it = json_object();
+        for (int k = 0; k < APIS_OPENAPI_NOPS; k++) {
+            const apis_openapi_op *o = &APIS_OPENAPI_OPS[k];
+            apis_openapi_op_id(o, r, id, sizeof(id));
+            json_object_set_new(o->item ? it : c, o->method, op(id, o->action, r, o->write));
+        }
         json_object_set_new(paths, coll, c);
-        json_t *it = json_object();
-        snprintf(id, sizeof(id), "readCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(it, "get", op(id, "get", r, false));
-        snprintf(id, sizeof(id), "replaceCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(it, "put", op(id, "put", r, true));
-        snprintf(id, sizeof(id), "patchCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(it, "patch", op(id, "patch", r, true));
-        snprintf(id, sizeof(id), "deleteCoreV1%s%s", r->namespaced ? "Namespaced" : "", r->kind);
-        json_object_set_new(it, "delete", op(id, "delete", r, false));
         json_object_set_new(paths, item, it);
     }
     json_t *doc = json_object();

@@ -10,7 +10,11 @@
 
 #include <jansson.h>
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "apis_persona.h"
+#include "apis_res.h"
 
 /* {"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[...]} */
 json_t *apis_discovery_api(const char *server_address);
@@ -31,5 +35,24 @@ json_t *apis_discovery_root(const apis_persona *p);
  * types, as it does for core/v1 against any server. */
 json_t *apis_openapi_v3_index(const char *hash);
 json_t *apis_openapi_v3_core(const apis_persona *p);
+
+/* The operations both OpenAPI documents list per kind: on the collection
+ * path list and create, on the item path read, replace, delete and patch. */
+typedef struct apis_openapi_op {
+    bool item;          /* on ".../{name}" */
+    int pb_field;       /* its field in gnostic's PathItem */
+    const char *method; /* "get" ... */
+    const char *verb;   /* operationId prefix: "list", "create", "read" ... */
+    const char *action; /* x-kubernetes-action */
+    bool write;         /* takes dryRun, fieldManager, fieldValidation */
+} apis_openapi_op;
+
+#define APIS_OPENAPI_NOPS 6
+extern const apis_openapi_op APIS_OPENAPI_OPS[APIS_OPENAPI_NOPS];
+
+/* The collection and item paths of a resource, and an operation's id
+ * ("patchCoreV1NamespacedPod"). */
+void apis_openapi_paths(const apis_res *r, char *coll, size_t csz, char *item, size_t isz);
+void apis_openapi_op_id(const apis_openapi_op *op, const apis_res *r, char *out, size_t sz);
 
 #endif

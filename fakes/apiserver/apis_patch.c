@@ -13,7 +13,8 @@ json_t *apis_merge_patch(const json_t *target, const json_t *patch)
     json_t *out = json_is_object(target) ? json_deep_copy(target) : json_object();
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)patch, k, v) {
+    json_object_foreach((json_t *)patch, k, v)
+    {
         if (json_is_null(v)) {
             json_object_del(out, k);
             continue;
@@ -87,7 +88,8 @@ static json_t *strip_directives(const json_t *v)
         json_t *o = json_object();
         const char *k;
         json_t *c;
-        json_object_foreach((json_t *)v, k, c) {
+        json_object_foreach((json_t *)v, k, c)
+        {
             if (k[0] == '$' || json_is_null(c))
                 continue;
             json_object_set_new(o, k, strip_directives(c));
@@ -98,7 +100,8 @@ static json_t *strip_directives(const json_t *v)
         json_t *a = json_array();
         size_t i;
         json_t *c;
-        json_array_foreach((json_t *)v, i, c) {
+        json_array_foreach((json_t *)v, i, c)
+        {
             if (json_is_object(c) && json_object_get(c, "$patch"))
                 continue;
             json_array_append_new(a, strip_directives(c));
@@ -121,20 +124,20 @@ static int smp_list(const json_t *orig, const json_t *patch, const char *path, c
     size_t i;
     json_t *pe;
     if (!strcmp(key, "*")) { /* a set of primitives */
-        json_array_foreach((json_t *)patch, i, pe) {
+        json_array_foreach((json_t *)patch, i, pe)
+        {
             bool have = false;
             size_t k;
             json_t *e;
-            json_array_foreach(res, k, e)
-                if (json_equal(e, pe))
-                    have = true;
+            json_array_foreach(res, k, e) if (json_equal(e, pe)) have = true;
             if (!have)
                 json_array_append(res, pe);
         }
         *out = res;
         return 0;
     }
-    json_array_foreach((json_t *)patch, i, pe) {
+    json_array_foreach((json_t *)patch, i, pe)
+    {
         if (!json_is_object(pe)) {
             json_decref(res);
             snprintf(err, errsz, "unable to find api field in struct %s for the json field: %s",
@@ -149,14 +152,15 @@ static int smp_list(const json_t *orig, const json_t *patch, const char *path, c
         }
         if (!json_object_get(pe, key)) {
             json_decref(res);
-            snprintf(err, errsz, "map: %s does not contain declared merge key: %s",
-                     "patch element", key);
+            snprintf(err, errsz, "map: %s does not contain declared merge key: %s", "patch element",
+                     key);
             return -EINVAL;
         }
         size_t k;
         json_t *e;
         ssize_t found = -1;
-        json_array_foreach(res, k, e) {
+        json_array_foreach(res, k, e)
+        {
             if (json_is_object(e) && elem_key_equal(e, pe, key)) {
                 found = (ssize_t)k;
                 break;
@@ -195,7 +199,8 @@ static void apply_order(json_t *list, const json_t *order, const char *key)
     char *taken = calloc(n + 1, 1);
     size_t i;
     json_t *o;
-    json_array_foreach((json_t *)order, i, o) {
+    json_array_foreach((json_t *)order, i, o)
+    {
         for (size_t k = 0; k < n; k++) {
             json_t *e = json_array_get(list, k);
             bool match = key && strcmp(key, "*") ? elem_key_equal(e, o, key) : json_equal(e, o);
@@ -231,7 +236,8 @@ static int smp_map(const json_t *orig, const json_t *patch, const char *path, js
     json_t *res = json_is_object(orig) ? json_deep_copy(orig) : json_object();
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)patch, k, v) {
+    json_object_foreach((json_t *)patch, k, v)
+    {
         if (!strcmp(k, "$patch") || !strcmp(k, "$retainKeys") ||
             !strncmp(k, "$setElementOrder/", 17))
             continue;
@@ -239,7 +245,8 @@ static int smp_map(const json_t *orig, const json_t *patch, const char *path, js
             json_t *list = json_object_get(res, k + 25);
             size_t i;
             json_t *del;
-            json_array_foreach(v, i, del) {
+            json_array_foreach(v, i, del)
+            {
                 for (size_t j = json_array_size(list); j-- > 0;)
                     if (json_equal(json_array_get(list, j), del))
                         json_array_remove(list, j);
@@ -288,7 +295,8 @@ static int smp_map(const json_t *orig, const json_t *patch, const char *path, js
         json_object_set_new(res, k, merged);
     }
     /* Orders, then retained keys. */
-    json_object_foreach((json_t *)patch, k, v) {
+    json_object_foreach((json_t *)patch, k, v)
+    {
         if (strncmp(k, "$setElementOrder/", 17) != 0)
             continue;
         char *sub = join_path(path, k + 17, false);
@@ -298,13 +306,13 @@ static int smp_map(const json_t *orig, const json_t *patch, const char *path, js
     json_t *retain = json_object_get(patch, "$retainKeys");
     if (json_is_array(retain)) {
         void *tmp;
-        json_object_foreach_safe(res, tmp, k, v) {
+        json_object_foreach_safe(res, tmp, k, v)
+        {
             bool keep = false;
             size_t i;
             json_t *r;
-            json_array_foreach(retain, i, r)
-                if (json_is_string(r) && !strcmp(json_string_value(r), k))
-                    keep = true;
+            json_array_foreach(retain, i, r) if (json_is_string(r) &&
+                                                 !strcmp(json_string_value(r), k)) keep = true;
             if (!keep)
                 json_object_del(res, k);
         }
@@ -480,7 +488,8 @@ int apis_json_patch(const json_t *orig, const json_t *ops, json_t **out, char *e
     json_t *doc = json_deep_copy(orig);
     size_t i;
     json_t *op;
-    json_array_foreach((json_t *)ops, i, op) {
+    json_array_foreach((json_t *)ops, i, op)
+    {
         const char *o = json_string_value(json_object_get(op, "op"));
         const char *path = json_string_value(json_object_get(op, "path"));
         const char *from = json_string_value(json_object_get(op, "from"));
@@ -492,15 +501,22 @@ int apis_json_patch(const json_t *orig, const json_t *ops, json_t **out, char *e
         } else if (!strcmp(o, "add")) {
             rc = value ? ptr_add(doc, path, json_deep_copy(value), false) : -EINVAL;
             if (rc)
-                snprintf(err, errsz, "add operation does not apply: doc is missing path: \"%s\": missing value", path);
+                snprintf(err, errsz,
+                         "add operation does not apply: doc is missing path: \"%s\": missing value",
+                         path);
         } else if (!strcmp(o, "replace")) {
             rc = value ? ptr_add(doc, path, json_deep_copy(value), true) : -EINVAL;
             if (rc)
-                snprintf(err, errsz, "replace operation does not apply: doc is missing key: %s: missing value", path);
+                snprintf(err, errsz,
+                         "replace operation does not apply: doc is missing key: %s: missing value",
+                         path);
         } else if (!strcmp(o, "remove")) {
             rc = ptr_remove(doc, path, NULL);
             if (rc)
-                snprintf(err, errsz, "remove operation does not apply: doc is missing path: \"%s\": missing value", path);
+                snprintf(
+                    err, errsz,
+                    "remove operation does not apply: doc is missing path: \"%s\": missing value",
+                    path);
         } else if (!strcmp(o, "test")) {
             json_t *cur = ptr_get(doc, path);
             if (!cur || !value || !json_equal(cur, value)) {
@@ -510,7 +526,9 @@ int apis_json_patch(const json_t *orig, const json_t *ops, json_t **out, char *e
         } else if (!strcmp(o, "move") || !strcmp(o, "copy")) {
             json_t *v = from ? ptr_get(doc, from) : NULL;
             if (!v) {
-                snprintf(err, errsz, "%s operation does not apply: doc is missing from path: %s: missing value", o, from ? from : "");
+                snprintf(err, errsz,
+                         "%s operation does not apply: doc is missing from path: %s: missing value",
+                         o, from ? from : "");
                 rc = -EINVAL;
             } else {
                 json_t *val = json_deep_copy(v);
@@ -518,7 +536,9 @@ int apis_json_patch(const json_t *orig, const json_t *ops, json_t **out, char *e
                     ptr_remove(doc, from, NULL);
                 rc = ptr_add(doc, path, val, false);
                 if (rc)
-                    snprintf(err, errsz, "%s operation does not apply: doc is missing destination path: %s", o, path);
+                    snprintf(err, errsz,
+                             "%s operation does not apply: doc is missing destination path: %s", o,
+                             path);
             }
         } else {
             snprintf(err, errsz, "Unexpected kind: %s", o);

@@ -15,28 +15,27 @@
 
 /* How a 403 is answered. */
 typedef enum apis_forbid_style {
-    APIS_FORBID_TEXT_URI,   /* text/plain `Forbidden: "/api/v1/..."` (<= 1.5) */
-    APIS_FORBID_JSON_OLD,   /* Status, `User "u" cannot get pods in the namespace "ns".` */
-    APIS_FORBID_JSON_NEW,   /* Status, `... cannot get resource "pods" in API group "" ...` */
+    APIS_FORBID_TEXT_URI, /* text/plain `Forbidden: "/api/v1/..."` (<= 1.5) */
+    APIS_FORBID_JSON_OLD, /* Status, `User "u" cannot get pods in the namespace "ns".` */
+    APIS_FORBID_JSON_NEW, /* Status, `... cannot get resource "pods" in API group "" ...` */
 } apis_forbid_style;
 
 typedef struct apis_persona {
-    const char *name;          /* "1.33" */
-    int minor;                 /* 33 */
-    const char *git_version;   /* default patch release: "v1.33.1" */
+    const char *name;        /* "1.33" */
+    int minor;               /* 33 */
+    const char *git_version; /* default patch release: "v1.33.1" */
     const char *git_commit;
     const char *build_date;
     const char *go_version;
-    bool unauthorized_json;    /* 401 as Status JSON (else text "Unauthorized\n") */
+    bool unauthorized_json; /* 401 as Status JSON (else text "Unauthorized\n") */
     apis_forbid_style forbid;
-    bool table;                /* serves meta.k8s.io Table (1.10+) */
-    bool table_v1beta1_only;   /* only as=Table;v=v1beta1 (1.10 .. 1.14) */
-    bool bookmarks;            /* honours allowWatchBookmarks (1.15+) */
-    int aggregated_discovery;  /* 0 none, 1 v2beta1 (1.26+), 2 v2 and v2beta1 (1.30+) */
-    bool version_emulation;    /* /version has emulation fields (1.32+) */
-    bool endpoints_warning;    /* Warning header on v1 Endpoints (1.33+) */
-    bool ns_name_label;        /* namespaces get kubernetes.io/metadata.name (1.21+) */
-    bool healthz_only;         /* no /readyz /livez (< 1.16) */
+    bool table;               /* serves meta.k8s.io Table (1.10+) */
+    bool bookmarks;           /* honours allowWatchBookmarks (1.15+) */
+    int aggregated_discovery; /* 0 none, 2: apidiscovery.k8s.io/v2 (v2beta1 is gone in 1.33) */
+    bool version_emulation;   /* /version has emulation fields (1.32+) */
+    bool endpoints_warning;   /* Warning header on v1 Endpoints (1.33+) */
+    bool ns_name_label;       /* namespaces get kubernetes.io/metadata.name (1.21+) */
+    bool healthz_only;        /* no /readyz /livez (< 1.16) */
 } apis_persona;
 
 /* Find the persona for a version string: "1.3", "1.33", "v1.20.4", "1.9.11".

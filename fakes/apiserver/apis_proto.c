@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apis_discovery.h"
 #include "apis_res.h"
 
 /* ---------------------------------------------------------------- reading */
@@ -64,7 +65,17 @@ static bool rd_field(pb *r, int *num, int *wt, uint64_t *ival, pb *sub)
     }
 }
 
-typedef enum { F_STR, F_BYTES, F_INT, F_BOOL, F_MSG, F_MAP_SS, F_MAP_SB, F_REP_STR, F_REP_MSG } ftype;
+typedef enum {
+    F_STR,
+    F_BYTES,
+    F_INT,
+    F_BOOL,
+    F_MSG,
+    F_MAP_SS,
+    F_MAP_SB,
+    F_REP_STR,
+    F_REP_MSG
+} ftype;
 
 typedef struct msgdef msgdef;
 typedef struct fielddef {
@@ -77,10 +88,13 @@ struct msgdef {
     const fielddef *f;
 };
 
-static const fielddef OWNER_REF_F[] = {{5, "apiVersion", F_STR, NULL}, {1, "kind", F_STR, NULL},
-                                       {3, "name", F_STR, NULL},       {4, "uid", F_STR, NULL},
+static const fielddef OWNER_REF_F[] = {{5, "apiVersion", F_STR, NULL},
+                                       {1, "kind", F_STR, NULL},
+                                       {3, "name", F_STR, NULL},
+                                       {4, "uid", F_STR, NULL},
                                        {6, "controller", F_BOOL, NULL},
-                                       {7, "blockOwnerDeletion", F_BOOL, NULL}, {0, NULL, 0, NULL}};
+                                       {7, "blockOwnerDeletion", F_BOOL, NULL},
+                                       {0, NULL, 0, NULL}};
 static const msgdef OWNER_REF = {OWNER_REF_F};
 static const fielddef META_F[] = {{1, "name", F_STR, NULL},
                                   {2, "generateName", F_STR, NULL},
@@ -105,13 +119,14 @@ static const fielddef CONFIGMAP_F[] = {{1, "metadata", F_MSG, &META},
                                        {2, "data", F_MAP_SS, NULL},
                                        {3, "binaryData", F_MAP_SB, NULL},
                                        {0, NULL, 0, NULL}};
-static const fielddef SECRET_F[] = {{1, "metadata", F_MSG, &META}, {5, "immutable", F_BOOL, NULL},
-                                    {2, "data", F_MAP_SB, NULL},   {4, "stringData", F_MAP_SS, NULL},
-                                    {3, "type", F_STR, NULL},      {0, NULL, 0, NULL}};
-static const fielddef OBJREF_F[] = {{1, "kind", F_STR, NULL},      {2, "namespace", F_STR, NULL},
-                                    {3, "name", F_STR, NULL},      {4, "uid", F_STR, NULL},
-                                    {5, "apiVersion", F_STR, NULL}, {6, "resourceVersion", F_STR, NULL},
-                                    {7, "fieldPath", F_STR, NULL}, {0, NULL, 0, NULL}};
+static const fielddef SECRET_F[] = {
+    {1, "metadata", F_MSG, &META},     {5, "immutable", F_BOOL, NULL}, {2, "data", F_MAP_SB, NULL},
+    {4, "stringData", F_MAP_SS, NULL}, {3, "type", F_STR, NULL},       {0, NULL, 0, NULL}};
+static const fielddef OBJREF_F[] = {
+    {1, "kind", F_STR, NULL},       {2, "namespace", F_STR, NULL},
+    {3, "name", F_STR, NULL},       {4, "uid", F_STR, NULL},
+    {5, "apiVersion", F_STR, NULL}, {6, "resourceVersion", F_STR, NULL},
+    {7, "fieldPath", F_STR, NULL},  {0, NULL, 0, NULL}};
 static const msgdef OBJREF = {OBJREF_F};
 static const fielddef LOCALREF_F[] = {{1, "name", F_STR, NULL}, {0, NULL, 0, NULL}};
 static const msgdef LOCALREF = {LOCALREF_F};
@@ -267,8 +282,8 @@ static json_t *decode_msg(const msgdef *d, pb r, int depth)
                 json_object_set_new(o, f->name, a);
             }
             if (f->t == F_REP_STR)
-                json_array_append_new(
-                    a, json_stringn((const char *)sub.p, (size_t)(sub.end - sub.p)));
+                json_array_append_new(a,
+                                      json_stringn((const char *)sub.p, (size_t)(sub.end - sub.p)));
             else if ((v = decode_msg(f->sub, sub, depth + 1)))
                 json_array_append_new(a, v);
             break;
@@ -281,8 +296,9 @@ static json_t *decode_msg(const msgdef *d, pb r, int depth)
 json_t *apis_proto_decode(const char *data, size_t len, char *err, size_t errsz)
 {
     if (len < 4 || memcmp(data, "k8s\0", 4) != 0) {
-        snprintf(err, errsz, "provided data does not appear to be a protobuf message, expected "
-                             "prefix [107 56 115 0]");
+        snprintf(err, errsz,
+                 "provided data does not appear to be a protobuf message, expected "
+                 "prefix [107 56 115 0]");
         return NULL;
     }
     pb r = {(const unsigned char *)data + 4, (const unsigned char *)data + len};
@@ -331,8 +347,9 @@ json_t *apis_proto_decode(const char *data, size_t len, char *err, size_t errsz)
         json_decref(o);
         return out;
     }
-    snprintf(err, errsz, "efksim decodes protobuf only for Namespace, ConfigMap, Secret and "
-                         "ServiceAccount, not %s; send application/json",
+    snprintf(err, errsz,
+             "efksim decodes protobuf only for Namespace, ConfigMap, Secret and "
+             "ServiceAccount, not %s; send application/json",
              kind);
     return NULL;
 }
@@ -433,12 +450,14 @@ static int w_operation(buf *b, int num, const char *id, const char *action, cons
     int rc = w_str(&op, 5, id);
     if (write) {
         if (!rc)
-            rc = w_query_param(&op, 8, "dryRun", "When present, indicates that modifications "
-                                                 "should not be persisted.");
+            rc = w_query_param(&op, 8, "dryRun",
+                               "When present, indicates that modifications "
+                               "should not be persisted.");
         if (!rc)
-            rc = w_query_param(&op, 8, "fieldManager", "fieldManager is a name associated with "
-                                                       "the actor or entity that is making these "
-                                                       "changes.");
+            rc = w_query_param(&op, 8, "fieldManager",
+                               "fieldManager is a name associated with "
+                               "the actor or entity that is making these "
+                               "changes.");
         if (!rc)
             rc = w_query_param(&op, 8, "fieldValidation",
                                "fieldValidation instructs the server on how to handle objects in "
@@ -471,53 +490,28 @@ int apis_proto_openapi_v2(const apis_persona *p, buf *out)
         rc = w_msg(out, 2, &info);
     for (int i = 0; !rc && i < APIS_NRES; i++) {
         const apis_res *r = apis_res_at(i);
-        char coll[128], item[160], id[128];
-        const char *nsd = r->namespaced ? "Namespaced" : "";
-        if (r->namespaced)
-            snprintf(coll, sizeof(coll), "/api/v1/namespaces/{namespace}/%s", r->name);
-        else
-            snprintf(coll, sizeof(coll), "/api/v1/%s", r->name);
-        snprintf(item, sizeof(item), "%s/{name}", coll);
-        buf pi, named;
-        /* the collection: list and create */
-        buf_init(&pi, 0);
-        buf_init(&named, 0);
-        snprintf(id, sizeof(id), "listCoreV1%s%s", nsd, r->kind);
-        rc = w_operation(&pi, 2, id, "list", r, false);
-        snprintf(id, sizeof(id), "createCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 4, id, "post", r, true);
-        if (!rc)
-            rc = w_str(&named, 1, coll);
-        if (!rc)
-            rc = w_msg(&named, 2, &pi);
-        if (!rc)
-            rc = w_msg(&paths, 2, &named);
-        buf_cleanup(&pi);
-        buf_cleanup(&named);
-        /* the item: get, put, delete, patch */
-        buf_init(&pi, 0);
-        buf_init(&named, 0);
-        snprintf(id, sizeof(id), "readCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 2, id, "get", r, false);
-        snprintf(id, sizeof(id), "replaceCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 3, id, "put", r, true);
-        snprintf(id, sizeof(id), "deleteCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 5, id, "delete", r, false);
-        snprintf(id, sizeof(id), "patchCoreV1%s%s", nsd, r->kind);
-        if (!rc)
-            rc = w_operation(&pi, 8, id, "patch", r, true);
-        if (!rc)
-            rc = w_str(&named, 1, item);
-        if (!rc)
-            rc = w_msg(&named, 2, &pi);
-        if (!rc)
-            rc = w_msg(&paths, 2, &named);
-        buf_cleanup(&pi);
-        buf_cleanup(&named);
+        char path[2][160], id[128];
+        apis_openapi_paths(r, path[0], sizeof(path[0]), path[1], sizeof(path[1]));
+        for (int item = 0; !rc && item < 2; item++) {
+            buf pi, named;
+            buf_init(&pi, 0);
+            buf_init(&named, 0);
+            for (int k = 0; !rc && k < APIS_OPENAPI_NOPS; k++) {
+                const apis_openapi_op *o = &APIS_OPENAPI_OPS[k];
+                if (o->item != (item == 1))
+                    continue;
+                apis_openapi_op_id(o, r, id, sizeof(id));
+                rc = w_operation(&pi, o->pb_field, id, o->action, r, o->write);
+            }
+            if (!rc)
+                rc = w_str(&named, 1, path[item]);
+            if (!rc)
+                rc = w_msg(&named, 2, &pi);
+            if (!rc)
+                rc = w_msg(&paths, 2, &named);
+            buf_cleanup(&pi);
+            buf_cleanup(&named);
+        }
     }
     if (!rc)
         rc = w_msg(out, 8, &paths);

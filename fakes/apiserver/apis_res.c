@@ -5,40 +5,158 @@
 #include <string.h>
 #include <strings.h>
 
-#define RW_VERBS {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch", NULL}
-#define NS_VERBS {"create", "delete", "get", "list", "patch", "update", "watch", NULL}
+#define RW_VERBS                                                                                   \
+    {                                                                                              \
+        "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch", NULL    \
+    }
+#define NS_VERBS                                                                                   \
+    {                                                                                              \
+        "create", "delete", "get", "list", "patch", "update", "watch", NULL                        \
+    }
 
 static const apis_res RES[APIS_NRES] = {
-    {0, "namespaces", "namespace", "Namespace", "NamespaceList", false, {"ns"}, NS_VERBS,
-     "status", false, APIS_NAME_LABEL, {"status.phase"}},
-    {1, "pods", "pod", "Pod", "PodList", true, {"po"}, RW_VERBS, "status", true,
+    {0,
+     "namespaces",
+     "namespace",
+     "Namespace",
+     "NamespaceList",
+     false,
+     {"ns"},
+     NS_VERBS,
+     "status",
+     false,
+     APIS_NAME_LABEL,
+     {"status.phase"}},
+    {1,
+     "pods",
+     "pod",
+     "Pod",
+     "PodList",
+     true,
+     {"po"},
+     RW_VERBS,
+     "status",
+     true,
      APIS_NAME_SUBDOMAIN,
      {"spec.nodeName", "spec.host", "spec.restartPolicy", "spec.schedulerName",
       "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP",
       "status.podIPs", "status.nominatedNodeName"}},
-    {2, "services", "service", "Service", "ServiceList", true, {"svc"}, RW_VERBS, "status", true,
-     APIS_NAME_1035, {"spec.clusterIP", "spec.type"}},
-    {3, "endpoints", "endpoints", "Endpoints", "EndpointsList", true, {"ep"}, RW_VERBS, NULL,
-     false, APIS_NAME_SUBDOMAIN, {NULL}},
-    {4, "nodes", "node", "Node", "NodeList", false, {"no"}, RW_VERBS, "status", false,
-     APIS_NAME_SUBDOMAIN, {"spec.unschedulable"}},
-    {5, "serviceaccounts", "serviceaccount", "ServiceAccount", "ServiceAccountList", true, {"sa"},
-     RW_VERBS, NULL, false, APIS_NAME_SUBDOMAIN, {NULL}},
-    {6, "secrets", "secret", "Secret", "SecretList", true, {NULL}, RW_VERBS, NULL, false,
-     APIS_NAME_SUBDOMAIN, {"type"}},
-    {7, "configmaps", "configmap", "ConfigMap", "ConfigMapList", true, {"cm"}, RW_VERBS, NULL,
-     false, APIS_NAME_SUBDOMAIN, {NULL}},
-    {8, "events", "event", "Event", "EventList", true, {"ev"}, RW_VERBS, NULL, false,
+    {2,
+     "services",
+     "service",
+     "Service",
+     "ServiceList",
+     true,
+     {"svc"},
+     RW_VERBS,
+     "status",
+     true,
+     APIS_NAME_1035,
+     {"spec.clusterIP", "spec.type"}},
+    {3,
+     "endpoints",
+     "endpoints",
+     "Endpoints",
+     "EndpointsList",
+     true,
+     {"ep"},
+     RW_VERBS,
+     NULL,
+     false,
+     APIS_NAME_SUBDOMAIN,
+     {NULL}},
+    {4,
+     "nodes",
+     "node",
+     "Node",
+     "NodeList",
+     false,
+     {"no"},
+     RW_VERBS,
+     "status",
+     false,
+     APIS_NAME_SUBDOMAIN,
+     {"spec.unschedulable"}},
+    {5,
+     "serviceaccounts",
+     "serviceaccount",
+     "ServiceAccount",
+     "ServiceAccountList",
+     true,
+     {"sa"},
+     RW_VERBS,
+     NULL,
+     false,
+     APIS_NAME_SUBDOMAIN,
+     {NULL}},
+    {6,
+     "secrets",
+     "secret",
+     "Secret",
+     "SecretList",
+     true,
+     {NULL},
+     RW_VERBS,
+     NULL,
+     false,
+     APIS_NAME_SUBDOMAIN,
+     {"type"}},
+    {7,
+     "configmaps",
+     "configmap",
+     "ConfigMap",
+     "ConfigMapList",
+     true,
+     {"cm"},
+     RW_VERBS,
+     NULL,
+     false,
+     APIS_NAME_SUBDOMAIN,
+     {NULL}},
+    {8,
+     "events",
+     "event",
+     "Event",
+     "EventList",
+     true,
+     {"ev"},
+     RW_VERBS,
+     NULL,
+     false,
      APIS_NAME_SUBDOMAIN,
      {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
       "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
       "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}},
-    {9, "persistentvolumes", "persistentvolume", "PersistentVolume", "PersistentVolumeList",
-     false, {"pv"}, RW_VERBS, "status", false, APIS_NAME_SUBDOMAIN, {NULL}},
-    {10, "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim",
-     "PersistentVolumeClaimList", true, {"pvc"}, RW_VERBS, "status", false, APIS_NAME_SUBDOMAIN,
+    {9,
+     "persistentvolumes",
+     "persistentvolume",
+     "PersistentVolume",
+     "PersistentVolumeList",
+     false,
+     {"pv"},
+     RW_VERBS,
+     "status",
+     false,
+     APIS_NAME_SUBDOMAIN,
+     {NULL}},
+    {10,
+     "persistentvolumeclaims",
+     "persistentvolumeclaim",
+     "PersistentVolumeClaim",
+     "PersistentVolumeClaimList",
+     true,
+     {"pvc"},
+     RW_VERBS,
+     "status",
+     false,
+     APIS_NAME_SUBDOMAIN,
      {NULL}},
 };
+
+const char *const APIS_META_FIELDS[] = {
+    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+    "annotations", "ownerReferences", "finalizers", "managedFields", NULL};
 
 const apis_res *apis_res_at(int idx)
 {
@@ -183,9 +301,12 @@ const char *apis_res_ns_name_error(const char *name)
 const char *apis_res_name_error(const apis_res *r, const char *name)
 {
     switch (r->name_rule) {
-    case APIS_NAME_LABEL: return label_error(name, false);
-    case APIS_NAME_1035: return label_error(name, true);
-    case APIS_NAME_SUBDOMAIN: break;
+    case APIS_NAME_LABEL:
+        return label_error(name, false);
+    case APIS_NAME_1035:
+        return label_error(name, true);
+    case APIS_NAME_SUBDOMAIN:
+        break;
     }
     size_t n = strlen(name);
     if (n > 253)
@@ -229,7 +350,8 @@ static void pod_container_defaults(json_t *containers)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(containers, i, c) {
+    json_array_foreach(containers, i, c)
+    {
         if (!json_is_object(c))
             continue;
         const char *image = json_string_value(json_object_get(c, "image"));
@@ -249,7 +371,8 @@ static void pod_container_defaults(json_t *containers)
         json_t *ports = json_object_get(c, "ports");
         size_t k;
         json_t *p;
-        json_array_foreach(ports, k, p) {
+        json_array_foreach(ports, k, p)
+        {
             if (json_is_object(p))
                 set_default(p, "protocol", json_string("TCP"));
         }
@@ -301,7 +424,8 @@ void apis_res_defaults(const apis_res *r, json_t *obj, unsigned long seq, bool a
         json_t *ports = json_object_get(spec, "ports");
         size_t k;
         json_t *p;
-        json_array_foreach(ports, k, p) {
+        json_array_foreach(ports, k, p)
+        {
             if (!json_is_object(p))
                 continue;
             set_default(p, "protocol", json_string("TCP"));
@@ -328,6 +452,19 @@ void apis_res_defaults(const apis_res *r, json_t *obj, unsigned long seq, bool a
         }
         json_t *status = obj_child(obj, "status");
         set_default(status, "loadBalancer", json_object());
+        break;
+    }
+    case 3: { /* endpoints: ports default to TCP */
+        size_t i, k;
+        json_t *ss, *p;
+        json_array_foreach(json_object_get(obj, "subsets"), i, ss)
+        {
+            json_array_foreach(json_object_get(ss, "ports"), k, p)
+            {
+                if (json_is_object(p))
+                    set_default(p, "protocol", json_string("TCP"));
+            }
+        }
         break;
     }
     case 5: /* serviceaccounts: nothing */

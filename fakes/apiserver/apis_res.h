@@ -18,22 +18,25 @@ typedef enum apis_name_rule {
 } apis_name_rule;
 
 typedef struct apis_res {
-    int idx;                 /* position in the table */
-    const char *name;        /* plural: "pods" */
-    const char *singular;    /* "pod" */
-    const char *kind;        /* "Pod" */
-    const char *list_kind;   /* "PodList" */
+    int idx;               /* position in the table */
+    const char *name;      /* plural: "pods" */
+    const char *singular;  /* "pod" */
+    const char *kind;      /* "Pod" */
+    const char *list_kind; /* "PodList" */
     bool namespaced;
     const char *short_names[3];
-    const char *verbs[9];    /* NULL-terminated */
-    const char *status_sub;  /* "status" when it has a /status subresource, else NULL */
-    bool in_all;             /* category "all" */
+    const char *verbs[9];   /* NULL-terminated */
+    const char *status_sub; /* "status" when it has a /status subresource, else NULL */
+    bool in_all;            /* category "all" */
     apis_name_rule name_rule;
     /* Field selector labels it understands beyond metadata.name/namespace. */
     const char *fields[14];
 } apis_res;
 
 #define APIS_NRES 11
+
+/* ObjectMeta's fields in the order Go serializes them (NULL-terminated). */
+extern const char *const APIS_META_FIELDS[];
 
 /* The table (APIS_NRES entries). */
 const apis_res *apis_res_at(int idx);

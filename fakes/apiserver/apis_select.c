@@ -15,7 +15,21 @@
  * separated by commas inside parentheses (an empty value is allowed).
  */
 
-typedef enum { T_END, T_IDENT, T_EQ, T_DEQ, T_NEQ, T_IN, T_NOTIN, T_NOT, T_LP, T_RP, T_COMMA, T_GT, T_LT } tok_t;
+typedef enum {
+    T_END,
+    T_IDENT,
+    T_EQ,
+    T_DEQ,
+    T_NEQ,
+    T_IN,
+    T_NOTIN,
+    T_NOT,
+    T_LP,
+    T_RP,
+    T_COMMA,
+    T_GT,
+    T_LT
+} tok_t;
 
 typedef struct lexer {
     const char *s;
@@ -52,13 +66,20 @@ static tok_t lex(lexer *l)
         l->text[0] = c;
         l->text[1] = '\0';
         switch (c) {
-        case '=': return T_EQ;
-        case '!': return T_NOT;
-        case '(': return T_LP;
-        case ')': return T_RP;
-        case ',': return T_COMMA;
-        case '>': return T_GT;
-        default: return T_LT;
+        case '=':
+            return T_EQ;
+        case '!':
+            return T_NOT;
+        case '(':
+            return T_LP;
+        case ')':
+            return T_RP;
+        case ',':
+            return T_COMMA;
+        case '>':
+            return T_GT;
+        default:
+            return T_LT;
         }
     }
     size_t n = 0;
@@ -92,7 +113,8 @@ static bool key_ok(const char *k)
     size_t n = strlen(name);
     if (slash && (slash == k || (size_t)(slash - k) > 253))
         return false;
-    if (n == 0 || n > 63 || !isalnum((unsigned char)name[0]) || !isalnum((unsigned char)name[n - 1]))
+    if (n == 0 || n > 63 || !isalnum((unsigned char)name[0]) ||
+        !isalnum((unsigned char)name[n - 1]))
         return false;
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_' && name[i] != '.')
@@ -191,7 +213,8 @@ int apis_label_selector_parse(const char *s, apis_selector *out, char *err, size
             r->op = APIS_OP_NOT_EXISTS;
             if (op != T_END && op != T_COMMA) {
                 lex(&l);
-                return fail(out, err, errsz, "found '%s', expected: %s", l.text, "',' or 'end of string'");
+                return fail(out, err, errsz, "found '%s', expected: %s", l.text,
+                            "',' or 'end of string'");
             }
         } else if (op == T_END || op == T_COMMA) {
             r->op = APIS_OP_EXISTS;
@@ -199,12 +222,24 @@ int apis_label_selector_parse(const char *s, apis_selector *out, char *err, size
             lex(&l);
             switch (op) {
             case T_EQ:
-            case T_DEQ: r->op = APIS_OP_EQ; break;
-            case T_NEQ: r->op = APIS_OP_NEQ; break;
-            case T_IN: r->op = APIS_OP_IN; break;
-            case T_NOTIN: r->op = APIS_OP_NOTIN; break;
-            case T_GT: r->op = APIS_OP_GT; break;
-            case T_LT: r->op = APIS_OP_LT; break;
+            case T_DEQ:
+                r->op = APIS_OP_EQ;
+                break;
+            case T_NEQ:
+                r->op = APIS_OP_NEQ;
+                break;
+            case T_IN:
+                r->op = APIS_OP_IN;
+                break;
+            case T_NOTIN:
+                r->op = APIS_OP_NOTIN;
+                break;
+            case T_GT:
+                r->op = APIS_OP_GT;
+                break;
+            case T_LT:
+                r->op = APIS_OP_LT;
+                break;
             default:
                 return fail(out, err, errsz, "found '%s', expected: %s", l.text,
                             "in, notin, =, ==, !=, gt, lt");
@@ -230,7 +265,7 @@ int apis_label_selector_parse(const char *s, apis_selector *out, char *err, size
                             return fail(out, err, errsz, "too many values in set%s%s", "", "");
                     } else {
                         return fail(out, err, errsz, "found '%s', expected: %s",
-                                    tok_desc(v, l.text), "',', or ')'");
+                                    tok_desc(v, l.text), "',', or identifier");
                     }
                     if (v == T_RP)
                         break;
@@ -269,7 +304,8 @@ int apis_label_selector_parse(const char *s, apis_selector *out, char *err, size
         if (sep == T_END)
             break;
         if (sep != T_COMMA)
-            return fail(out, err, errsz, "found '%s', expected: %s", l.text, "',' or 'end of string'");
+            return fail(out, err, errsz, "found '%s', expected: %s", l.text,
+                        "',' or 'end of string'");
     }
     return 0;
 }

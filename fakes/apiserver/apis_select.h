@@ -16,7 +16,7 @@
 
 #include "apis_res.h"
 
-#define APIS_SEL_MAX_REQS 32
+#define APIS_SEL_MAX_REQS   32
 #define APIS_SEL_MAX_VALUES 32
 
 typedef enum apis_sel_op {

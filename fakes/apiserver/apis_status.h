@@ -31,20 +31,21 @@ int apis_status_code(const json_t *st);
 /* Its message (borrowed), "" when missing. */
 const char *apis_status_message(const json_t *st);
 
-json_t *apis_err_not_found(const char *resource, const char *name);       /* 404 NotFound */
-json_t *apis_err_already_exists(const char *resource, const char *name);  /* 409 AlreadyExists */
-json_t *apis_err_conflict(const char *resource, const char *name);        /* 409 Conflict (stale RV) */
+json_t *apis_err_not_found(const char *resource, const char *name);      /* 404 NotFound */
+json_t *apis_err_already_exists(const char *resource, const char *name); /* 409 AlreadyExists */
+json_t *apis_err_conflict(const char *resource, const char *name); /* 409 Conflict (stale RV) */
 json_t *apis_err_conflict_msg(const char *resource, const char *name, const char *why);
-json_t *apis_err_bad_request(const char *message);                        /* 400 BadRequest */
-json_t *apis_err_expired(const char *message);                            /* 410 Expired */
-json_t *apis_err_too_large(size_t limit);                                 /* 413 */
-json_t *apis_err_unsupported_media(const char *accepted);                 /* 415 */
-json_t *apis_err_too_many(const char *message, int retry_after);          /* 429 */
-json_t *apis_err_internal(const char *message);                           /* 500 */
-json_t *apis_err_rv_too_large(uint64_t asked, uint64_t current);          /* 504 Timeout */
-json_t *apis_err_unauthorized(void);                                      /* 401 */
+json_t *apis_err_bad_request(const char *message);               /* 400 BadRequest */
+json_t *apis_err_expired(const char *message);                   /* 410 Expired */
+json_t *apis_err_too_large(size_t limit);                        /* 413 */
+json_t *apis_err_unsupported_media(const char *accepted);        /* 415 */
+json_t *apis_err_too_many(const char *message, int retry_after); /* 429 */
+json_t *apis_err_internal(const char *message);                  /* 500 */
+json_t *apis_err_rv_too_large(uint64_t asked, uint64_t current); /* 504 Timeout */
+json_t *apis_err_unauthorized(void);                             /* 401 */
 /* The generic answers of the go-restful container (no resource known). */
-json_t *apis_err_generic(int code);  /* 404 "the server could not find the requested resource", 405 ... */
+json_t *
+apis_err_generic(int code); /* 404 "the server could not find the requested resource", 405 ... */
 
 /* 422 Invalid: `Kind "name" is invalid: <field>: <detail>`. `causes` is an
  * array of {"reason","message","field"} (stolen); the message joins them as
@@ -57,14 +58,14 @@ json_t *apis_cause_new(const char *type, const char *field, const char *value, c
 /* What a request was, for the 403 message. */
 typedef struct apis_attrs {
     const char *user;
-    const char *verb;      /* get list watch create update patch delete deletecollection */
-    const char *resource;  /* "" for a non-resource request */
-    const char *group;     /* "" for core */
+    const char *verb;     /* get list watch create update patch delete deletecollection */
+    const char *resource; /* "" for a non-resource request */
+    const char *group;    /* "" for core */
     const char *subresource;
     const char *ns;
     const char *name;
-    const char *path;      /* the path (non-resource requests) */
-    const char *uri;       /* path and query as received (the oldest wording) */
+    const char *path; /* the path (non-resource requests) */
+    const char *uri;  /* path and query as received (the oldest wording) */
 } apis_attrs;
 
 /* The 403 message of the persona's era (never NULL; caller frees). */

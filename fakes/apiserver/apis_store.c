@@ -68,7 +68,7 @@ enum { EV_ADDED = 0, EV_MODIFIED, EV_DELETED, EV_BOOKMARK, EV_ERROR };
 static const char *const EV_NAMES[] = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"};
 
 typedef struct entry {
-    char *key; /* "ns/name" or "name" */
+    char *key;   /* "ns/name" or "name" */
     json_t *obj; /* never modified once stored */
     apis_blob *blob;
     uint64_t rv;
@@ -80,8 +80,8 @@ typedef struct event {
     int refs;
     int type;
     uint64_t rv;
-    json_t *obj;   /* the new object (the deleted one for DELETED) */
-    json_t *prev;  /* MODIFIED: the object before */
+    json_t *obj;  /* the new object (the deleted one for DELETED) */
+    json_t *prev; /* MODIFIED: the object before */
     apis_blob *blob;
     apis_blob *prev_blob; /* lazily: prev with the event's resourceVersion */
 } event;
@@ -226,8 +226,7 @@ static size_t lower_bound(const rstate *rs, const char *k)
     return lo;
 }
 
-static entry *find(apis_store *s, const apis_res *r, const char *ns, const char *name,
-                   size_t *pos)
+static entry *find(apis_store *s, const apis_res *r, const char *ns, const char *name, size_t *pos)
 {
     char *k = make_key(r, ns, name);
     if (!k)
@@ -265,11 +264,6 @@ static void remove_at(rstate *rs, size_t i)
 
 /* ---- canonical objects ---- */
 
-static const char *const META_ORDER[] = {
-    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
-    "annotations", "ownerReferences", "finalizers", "managedFields", NULL};
-
 /* Keys in the order the Go types serialize them: kind, apiVersion,
  * metadata (its fields in ObjectMeta order), spec, the rest, status. */
 static json_t *canon(const json_t *obj)
@@ -283,11 +277,12 @@ static json_t *canon(const json_t *obj)
     json_t *md = json_object_get(obj, "metadata");
     if (json_is_object(md)) {
         json_t *m = json_object();
-        for (int i = 0; META_ORDER[i]; i++)
-            if ((v = json_object_get(md, META_ORDER[i])))
-                json_object_set(m, META_ORDER[i], v);
+        for (int i = 0; APIS_META_FIELDS[i]; i++)
+            if ((v = json_object_get(md, APIS_META_FIELDS[i])))
+                json_object_set(m, APIS_META_FIELDS[i], v);
         const char *k;
-        json_object_foreach(md, k, v) {
+        json_object_foreach(md, k, v)
+        {
             if (!json_object_get(m, k))
                 json_object_set(m, k, v);
         }
@@ -296,7 +291,8 @@ static json_t *canon(const json_t *obj)
     if ((v = json_object_get(obj, "spec")))
         json_object_set(o, "spec", v);
     const char *k;
-    json_object_foreach((json_t *)obj, k, v) {
+    json_object_foreach((json_t *)obj, k, v)
+    {
         if (!json_object_get(o, k) && strcmp(k, "status") != 0)
             json_object_set(o, k, v);
     }
@@ -495,8 +491,8 @@ static event *event_new(int type, uint64_t rv, json_t *obj, json_t *prev, apis_b
     return e;
 }
 
-static void emit(apis_store *s, const apis_res *r, int type, uint64_t rv, json_t *obj,
-                 json_t *prev, apis_blob *blob)
+static void emit(apis_store *s, const apis_res *r, int type, uint64_t rv, json_t *obj, json_t *prev,
+                 apis_blob *blob)
 {
     event *e = event_new(type, rv, obj, prev, blob);
     if (!e)
@@ -652,8 +648,8 @@ static json_t *check_type(const apis_res *r, const json_t *obj)
         return apis_err_bad_request(msg);
     }
     if (md) {
-        static const char *const STR_FIELDS[] = {"name", "namespace", "generateName",
-                                                 "resourceVersion", "uid", NULL};
+        static const char *const STR_FIELDS[] = {
+            "name", "namespace", "generateName", "resourceVersion", "uid", NULL};
         for (int i = 0; STR_FIELDS[i]; i++) {
             json_t *v = json_object_get(md, STR_FIELDS[i]);
             if (v && !json_is_string(v)) {
@@ -696,7 +692,8 @@ static json_t *check_labels(const apis_res *r, const char *name, const json_t *o
     json_t *causes = json_array();
     const char *k;
     json_t *v;
-    json_object_foreach(labels, k, v) {
+    json_object_foreach(labels, k, v)
+    {
         char sel[1200], err[600];
         apis_selector tmp;
         snprintf(sel, sizeof(sel), "%s", k);
@@ -801,8 +798,8 @@ static int create_locked(apis_store *s, const apis_res *r, const char *ns, const
         const char *nserr = apis_res_ns_name_error(ns);
         if (nserr) {
             json_t *c = json_array();
-            json_array_append_new(c, apis_cause_new("FieldValueInvalid", "metadata.namespace", ns,
-                                                    nserr));
+            json_array_append_new(
+                c, apis_cause_new("FieldValueInvalid", "metadata.namespace", ns, nserr));
             FAIL(apis_err_invalid(r->kind, name, c));
         }
         json_t *nso = json_pack("{s:{s:s}}", "metadata", "name", ns);
@@ -895,14 +892,16 @@ static bool spec_changed(const json_t *a, const json_t *b)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)a, k, v) {
+    json_object_foreach((json_t *)a, k, v)
+    {
         if (!strcmp(k, "metadata") || !strcmp(k, "status") || !strcmp(k, "kind") ||
             !strcmp(k, "apiVersion"))
             continue;
         if (!json_equal(v, json_object_get(b, k)))
             return true;
     }
-    json_object_foreach((json_t *)b, k, v) {
+    json_object_foreach((json_t *)b, k, v)
+    {
         if (!strcmp(k, "metadata") || !strcmp(k, "status") || !strcmp(k, "kind") ||
             !strcmp(k, "apiVersion"))
             continue;
@@ -977,9 +976,14 @@ static int update_locked(apis_store *s, const apis_res *r, const char *ns, const
     json_object_set_new(obj, "apiVersion", json_string("v1"));
     json_t *md = meta_of(obj);
     json_t *omd = json_object_get(old->obj, "metadata");
-    static const char *const KEEP[] = {"name", "namespace", "uid", "creationTimestamp",
-                                       "deletionTimestamp", "deletionGracePeriodSeconds",
-                                       "selfLink", NULL};
+    static const char *const KEEP[] = {"name",
+                                       "namespace",
+                                       "uid",
+                                       "creationTimestamp",
+                                       "deletionTimestamp",
+                                       "deletionGracePeriodSeconds",
+                                       "selfLink",
+                                       NULL};
     for (int i = 0; KEEP[i]; i++) {
         json_t *v = json_object_get(omd, KEEP[i]);
         if (v)
@@ -1082,8 +1086,13 @@ int apis_store_patch(apis_store *s, const apis_res *r, const char *ns, const cha
     case APIS_PATCH_JSON:
         if (apis_json_patch(old->obj, patch, &patched, err, sizeof(err))) {
             pthread_mutex_unlock(&s->mu);
-            /* json-patch failures are 422 in the real server */
-            FAIL(apis_status_new(422, "Invalid", err, NULL));
+            /* a json-patch that does not apply: 422, the generic sentence,
+             * the patcher's reason as the cause */
+            json_t *d = json_object();
+            json_object_set_new(d, "causes", json_pack("[{s:s}]", "message", err));
+            FAIL(apis_status_new(422, "Invalid",
+                                 "the server rejected our request due to an error in our request",
+                                 d));
         }
         break;
     }
@@ -1212,8 +1221,8 @@ int apis_store_delete(apis_store *s, const apis_res *r, const char *ns, const ch
 
 /* ---- reads ---- */
 
-int apis_store_get(apis_store *s, const apis_res *r, const char *ns, const char *name,
-                   json_t **out, json_t **status)
+int apis_store_get(apis_store *s, const apis_res *r, const char *ns, const char *name, json_t **out,
+                   json_t **status)
 {
     pthread_mutex_lock(&s->mu);
     entry *e = find(s, r, ns, name, NULL);
@@ -1247,8 +1256,8 @@ static char *b64url(const char *s, size_t n)
     char *o = malloc(n * 4 / 3 + 4);
     size_t k = 0, i = 0;
     for (; i + 2 < n; i += 3) {
-        uint32_t v = ((uint32_t)(unsigned char)s[i] << 16) | ((uint32_t)(unsigned char)s[i + 1] << 8) |
-                     (unsigned char)s[i + 2];
+        uint32_t v = ((uint32_t)(unsigned char)s[i] << 16) |
+                     ((uint32_t)(unsigned char)s[i + 1] << 8) | (unsigned char)s[i + 2];
         o[k++] = B64[v >> 18];
         o[k++] = B64[(v >> 12) & 63];
         o[k++] = B64[(v >> 6) & 63];
@@ -1259,7 +1268,8 @@ static char *b64url(const char *s, size_t n)
         o[k++] = B64[v >> 18];
         o[k++] = B64[(v >> 12) & 63];
     } else if (n - i == 2) {
-        uint32_t v = ((uint32_t)(unsigned char)s[i] << 16) | ((uint32_t)(unsigned char)s[i + 1] << 8);
+        uint32_t v =
+            ((uint32_t)(unsigned char)s[i] << 16) | ((uint32_t)(unsigned char)s[i + 1] << 8);
         o[k++] = B64[v >> 18];
         o[k++] = B64[(v >> 12) & 63];
         o[k++] = B64[(v >> 6) & 63];
@@ -1326,6 +1336,7 @@ int apis_store_list(apis_store *s, const apis_res *r, const apis_list_opts *o, a
     out->remaining = -1;
     char msg[600];
     char *start = NULL;
+    bool start_after = false;
     uint64_t token_rv = 0;
     if (o->rv_match && *o->rv_match) {
         if (!o->rv || !*o->rv)
@@ -1347,15 +1358,21 @@ int apis_store_list(apis_store *s, const apis_res *r, const apis_list_opts *o, a
         size_t len = 0, bad = 0;
         char *raw = b64dec(o->cont, &len, &bad);
         if (!raw) {
-            snprintf(msg, sizeof(msg), "continue key is not valid: illegal base64 data at input "
-                     "byte %zu", bad);
+            snprintf(msg, sizeof(msg),
+                     "continue key is not valid: illegal base64 data at input "
+                     "byte %zu",
+                     bad);
             FAIL(apis_err_bad_request(msg));
         }
         json_error_t jerr;
-        json_t *tok = json_loadb(raw, len, 0, &jerr);
+        json_t *tok = json_loadb(raw, len, JSON_ALLOW_NUL, &jerr);
         free(raw);
         const char *v = str_at(tok, "v", NULL);
         const char *st = str_at(tok, "start", NULL);
+        /* "key\u0000" means: strictly after key */
+        size_t stlen = st ? json_string_length(json_object_get(tok, "start")) : 0;
+        if (st && stlen && st[stlen - 1] == '\0')
+            start_after = true;
         json_t *jrv = json_object_get(tok, "rv");
         if (!tok || !v || strcmp(v, "meta.k8s.io/v1") || !st || !json_is_integer(jrv) ||
             json_integer_value(jrv) <= 0) {
@@ -1394,6 +1411,8 @@ int apis_store_list(apis_store *s, const apis_res *r, const apis_list_opts *o, a
         snprintf(prefix, sizeof(prefix), "%s/", o->ns);
     size_t plen = strlen(prefix);
     size_t i = lower_bound(rs, start && strcmp(start, prefix) > 0 ? start : prefix);
+    if (start && start_after && i < rs->n && !strcmp(rs->v[i]->key, start))
+        i++;
     size_t cap = o->limit > 0 ? (size_t)o->limit : rs->n;
     out->items = calloc(cap ? cap : 1, sizeof(apis_blob *));
     const char *last = NULL;
@@ -1540,8 +1559,7 @@ static void watch_free(apis_watch *w)
 static char *expired_line(uint64_t asked, uint64_t floor)
 {
     char msg[128];
-    snprintf(msg, sizeof(msg), "too old resource version: %" PRIu64 " (%" PRIu64 ")", asked,
-             floor);
+    snprintf(msg, sizeof(msg), "too old resource version: %" PRIu64 " (%" PRIu64 ")", asked, floor);
     json_t *st = apis_err_expired(msg);
     json_t *ev = json_pack("{s:s,s:o}", "type", "ERROR", "object", st);
     char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -34,10 +34,10 @@
 #include "apis_res.h"
 #include "apis_select.h"
 
-#define APIS_DEFAULT_HISTORY 1000
-#define APIS_DEFAULT_MAX_OBJECTS 100000
-#define APIS_DEFAULT_MAX_WATCHERS 1024
-#define APIS_DEFAULT_WATCH_QUEUE 1024
+#define APIS_DEFAULT_HISTORY          1000
+#define APIS_DEFAULT_MAX_OBJECTS      100000
+#define APIS_DEFAULT_MAX_WATCHERS     1024
+#define APIS_DEFAULT_WATCH_QUEUE      1024
 #define APIS_DEFAULT_MAX_OBJECT_BYTES (1536 * 1024) /* etcd's request limit */
 
 typedef struct apis_store apis_store;
@@ -45,14 +45,14 @@ typedef struct apis_watch apis_watch;
 typedef struct apis_blob apis_blob;
 
 typedef struct apis_store_config {
-    efk_clock *clock;           /* borrowed; required */
-    uint64_t seed;              /* uids are drawn from it */
-    const apis_persona *persona;/* borrowed; NULL: default */
-    size_t history_cap;         /* events kept per resource (0: default) */
-    size_t max_objects;         /* all resources together (0: default) */
-    size_t max_watchers;        /* 0: default */
-    size_t watch_queue_cap;     /* per watcher (0: default) */
-    bool default_namespaces;    /* create default, kube-system, kube-public, kube-node-lease */
+    efk_clock *clock;            /* borrowed; required */
+    uint64_t seed;               /* uids are drawn from it */
+    const apis_persona *persona; /* borrowed; NULL: default */
+    size_t history_cap;          /* events kept per resource (0: default) */
+    size_t max_objects;          /* all resources together (0: default) */
+    size_t max_watchers;         /* 0: default */
+    size_t watch_queue_cap;      /* per watcher (0: default) */
+    bool default_namespaces;     /* create default, kube-system, kube-public, kube-node-lease */
 } apis_store_config;
 
 /* New store; NULL on ENOMEM. */
@@ -108,8 +108,8 @@ int apis_store_delete(apis_store *s, const apis_res *r, const char *ns, const ch
     __attribute__((warn_unused_result));
 
 /* Get a deep copy. 404 when absent. */
-int apis_store_get(apis_store *s, const apis_res *r, const char *ns, const char *name,
-                   json_t **out, json_t **status) __attribute__((warn_unused_result));
+int apis_store_get(apis_store *s, const apis_res *r, const char *ns, const char *name, json_t **out,
+                   json_t **status) __attribute__((warn_unused_result));
 
 /* Get the serialized object (a new reference to its blob). */
 int apis_store_get_blob(apis_store *s, const apis_res *r, const char *ns, const char *name,
@@ -126,11 +126,11 @@ typedef struct apis_list_opts {
 } apis_list_opts;
 
 typedef struct apis_list {
-    uint64_t rv;        /* the list's resourceVersion */
-    char *cont;         /* continue token or NULL */
-    long remaining;     /* remainingItemCount, -1 when not given */
+    uint64_t rv;    /* the list's resourceVersion */
+    char *cont;     /* continue token or NULL */
+    long remaining; /* remainingItemCount, -1 when not given */
     size_t n;
-    apis_blob **items;  /* references */
+    apis_blob **items; /* references */
 } apis_list;
 
 /* List. 400 for a bad continue token, 410 Expired for one past the history,
@@ -156,17 +156,17 @@ json_t *apis_store_render(apis_store *s);
 
 typedef struct apis_watch_opts {
     const apis_res *r;
-    const char *ns;              /* NULL: all namespaces */
-    const char *name;            /* NULL: any (legacy /watch/.../name paths) */
-    const apis_selector *labels; /* copied; may be NULL */
-    const apis_selector *fields; /* copied; may be NULL */
-    const char *rv;              /* NULL/""/"0": state first, then changes */
-    bool bookmarks;              /* allowWatchBookmarks */
-    bool force_expired;          /* a fault: answer 410 whatever the version */
-    uint64_t drop_after;         /* a fault: cut the stream after N events (0: never) */
-    bool drop_abort;             /* ... with a reset instead of a clean end */
-    int64_t deadline_mono_ns;    /* the watch ends here (0: never) */
-    int64_t bookmark_interval_ns;/* 0: 60 s */
+    const char *ns;               /* NULL: all namespaces */
+    const char *name;             /* NULL: any (legacy /watch/.../name paths) */
+    const apis_selector *labels;  /* copied; may be NULL */
+    const apis_selector *fields;  /* copied; may be NULL */
+    const char *rv;               /* NULL/""/"0": state first, then changes */
+    bool bookmarks;               /* allowWatchBookmarks */
+    bool force_expired;           /* a fault: answer 410 whatever the version */
+    uint64_t drop_after;          /* a fault: cut the stream after N events (0: never) */
+    bool drop_abort;              /* ... with a reset instead of a clean end */
+    int64_t deadline_mono_ns;     /* the watch ends here (0: never) */
+    int64_t bookmark_interval_ns; /* 0: 60 s */
 } apis_watch_opts;
 
 /* Start a watch. Always gives a watch (a too-old version gives one that
@@ -176,14 +176,14 @@ int apis_watch_start(apis_store *s, const apis_watch_opts *o, apis_watch **out, 
     __attribute__((warn_unused_result));
 
 /* What apis_watch_poll says. */
-#define APIS_WATCH_MORE 0
-#define APIS_WATCH_END 1
+#define APIS_WATCH_MORE  0
+#define APIS_WATCH_END   1
 #define APIS_WATCH_ABORT (-1)
 
 /* One event as handed to a renderer. */
 typedef struct apis_watch_event {
-    const char *type;      /* "ADDED" ... "BOOKMARK" "ERROR" */
-    const char *obj;       /* serialized object */
+    const char *type; /* "ADDED" ... "BOOKMARK" "ERROR" */
+    const char *obj;  /* serialized object */
     size_t obj_len;
 } apis_watch_event;
 

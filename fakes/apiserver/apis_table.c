@@ -129,109 +129,184 @@ static const char DESC_AGE[] =
     "UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: "
     "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
-#define NAME_COL {"Name", "string", "name", DESC_NAME, 0}
-#define AGE_COL {"Age", "string", "", DESC_AGE, 0}
+#define NAME_COL                                                                                   \
+    {                                                                                              \
+        "Name", "string", "name", DESC_NAME, 0                                                     \
+    }
+#define AGE_COL                                                                                    \
+    {                                                                                              \
+        "Age", "string", "", DESC_AGE, 0                                                           \
+    }
 
 static const col POD_COLS[] = {
     NAME_COL,
     {"Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0},
     {"Status", "string", "", "The aggregate status of the containers in this pod.", 0},
-    {"Restarts", "string", "", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", 0},
+    {"Restarts", "string", "",
+     "The number of times the containers in this pod have been restarted and when the last "
+     "container in this pod has restarted.",
+     0},
     AGE_COL,
-    {"IP", "string", "", "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.", 1},
-    {"Node", "string", "", "NodeName is a request to schedule this pod onto a specific node. If it is non-empty, the scheduler simply schedules this pod onto that node, assuming that it fits resource requirements.", 1},
-    {"Nominated Node", "string", "", "nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods. This field does not guarantee that the pod will be scheduled on this node. Scheduler may decide to place the pod elsewhere if other nodes become available sooner. Scheduler may also decide to give the resources on this node to a higher priority pod that is created after preemption. As a result, this field may be different than PodSpec.nodeName when the pod is scheduled.", 1},
-    {"Readiness Gates", "string", "", "If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when all its containers are ready AND all conditions specified in the readiness gates have status equal to \"True\" More info: https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates", 1},
+    {"IP", "string", "",
+     "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet "
+     "allocated.",
+     1},
+    {"Node", "string", "",
+     "NodeName is a request to schedule this pod onto a specific node. If it is non-empty, the "
+     "scheduler simply schedules this pod onto that node, assuming that it fits resource "
+     "requirements.",
+     1},
+    {"Nominated Node", "string", "",
+     "nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot "
+     "be scheduled right away as preemption victims receive their graceful termination periods. "
+     "This field does not guarantee that the pod will be scheduled on this node. Scheduler may "
+     "decide to place the pod elsewhere if other nodes become available sooner. Scheduler may also "
+     "decide to give the resources on this node to a higher priority pod that is created after "
+     "preemption. As a result, this field may be different than PodSpec.nodeName when the pod is "
+     "scheduled.",
+     1},
+    {"Readiness Gates", "string", "",
+     "If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when "
+     "all its containers are ready AND all conditions specified in the readiness gates have status "
+     "equal to \"True\" More info: "
+     "https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates",
+     1},
     {NULL, NULL, NULL, NULL, 0}};
-static const col NS_COLS[] = {
-    NAME_COL,
-    {"Status", "string", "", "The status of the namespace", 0},
-    AGE_COL,
-    {NULL, NULL, NULL, NULL, 0}};
+static const col NS_COLS[] = {NAME_COL,
+                              {"Status", "string", "", "The status of the namespace", 0},
+                              AGE_COL,
+                              {NULL, NULL, NULL, NULL, 0}};
 static const col SVC_COLS[] = {
     NAME_COL,
     {"Type", "string", "", "type determines how the Service is exposed. Defaults to ClusterIP.", 0},
-    {"Cluster-IP", "string", "", "clusterIP is the IP address of the service and is usually assigned randomly.", 0},
-    {"External-IP", "string", "", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.", 0},
+    {"Cluster-IP", "string", "",
+     "clusterIP is the IP address of the service and is usually assigned randomly.", 0},
+    {"External-IP", "string", "",
+     "externalIPs is a list of IP addresses for which nodes in the cluster will also accept "
+     "traffic for this service.",
+     0},
     {"Port(s)", "string", "", "The list of ports that are exposed by this service.", 0},
     AGE_COL,
-    {"Selector", "string", "", "Route service traffic to pods with label keys and values matching this selector. If empty or not present, the service is assumed to have an external process managing its endpoints, which Kubernetes will not modify.", 1},
+    {"Selector", "string", "",
+     "Route service traffic to pods with label keys and values matching this selector. If empty or "
+     "not present, the service is assumed to have an external process managing its endpoints, "
+     "which Kubernetes will not modify.",
+     1},
     {NULL, NULL, NULL, NULL, 0}};
-static const col EP_COLS[] = {
-    NAME_COL,
-    {"Endpoints", "string", "", "Endpoints of the service", 0},
-    AGE_COL,
-    {NULL, NULL, NULL, NULL, 0}};
+static const col EP_COLS[] = {NAME_COL,
+                              {"Endpoints", "string", "", "Endpoints of the service", 0},
+                              AGE_COL,
+                              {NULL, NULL, NULL, NULL, 0}};
 static const col NODE_COLS[] = {
     NAME_COL,
     {"Status", "string", "", "The status of the node", 0},
     {"Roles", "string", "", "The roles of the node", 0},
     AGE_COL,
     {"Version", "string", "", "Kubelet Version reported by the node.", 0},
-    {"Internal-IP", "string", "", "List of addresses reachable to the node. Queried from cloud provider, if available.", 1},
-    {"External-IP", "string", "", "List of addresses reachable to the node. Queried from cloud provider, if available.", 1},
-    {"OS-Image", "string", "", "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", 1},
-    {"Kernel-Version", "string", "", "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1},
-    {"Container-Runtime", "string", "", "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).", 1},
+    {"Internal-IP", "string", "",
+     "List of addresses reachable to the node. Queried from cloud provider, if available.", 1},
+    {"External-IP", "string", "",
+     "List of addresses reachable to the node. Queried from cloud provider, if available.", 1},
+    {"OS-Image", "string", "",
+     "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).", 1},
+    {"Kernel-Version", "string", "",
+     "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1},
+    {"Container-Runtime", "string", "",
+     "ContainerRuntime Version reported by the node through runtime remote API (e.g. "
+     "containerd://1.4.2).",
+     1},
     {NULL, NULL, NULL, NULL, 0}};
-static const col SA_COLS[] = {
-    NAME_COL,
-    {"Secrets", "string", "", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.", 0},
-    AGE_COL,
-    {NULL, NULL, NULL, NULL, 0}};
+static const col SA_COLS[] = {NAME_COL,
+                              {"Secrets", "string", "",
+                               "Secrets is a list of the secrets in the same namespace that pods "
+                               "running using this ServiceAccount are allowed to use.",
+                               0},
+                              AGE_COL,
+                              {NULL, NULL, NULL, NULL, 0}};
 static const col SECRET_COLS[] = {
     NAME_COL,
     {"Type", "string", "", "Used to facilitate programmatic handling of secret data.", 0},
     {"Data", "string", "", "Data contains the secret data.", 0},
     AGE_COL,
     {NULL, NULL, NULL, NULL, 0}};
-static const col CM_COLS[] = {
-    NAME_COL,
-    {"Data", "string", "", "Data contains the configuration data.", 0},
-    AGE_COL,
-    {NULL, NULL, NULL, NULL, 0}};
+static const col CM_COLS[] = {NAME_COL,
+                              {"Data", "string", "", "Data contains the configuration data.", 0},
+                              AGE_COL,
+                              {NULL, NULL, NULL, NULL, 0}};
 static const col EV_COLS[] = {
     {"Last Seen", "string", "", "Time when last Event occurred", 0},
-    {"Type", "string", "", "Type of this event (Normal, Warning), new types could be added in the future.", 0},
-    {"Reason", "string", "", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", 0},
+    {"Type", "string", "",
+     "Type of this event (Normal, Warning), new types could be added in the future.", 0},
+    {"Reason", "string", "",
+     "This should be a short, machine understandable string that gives the reason for the "
+     "transition into the object's current status.",
+     0},
     {"Object", "string", "", "The object that this event is about.", 0},
     {"Subobject", "string", "", "The subobject that this event is about.", 1},
-    {"Source", "string", "", "The component reporting this event. Should be a short machine understandable string.", 1},
+    {"Source", "string", "",
+     "The component reporting this event. Should be a short machine understandable string.", 1},
     {"Message", "string", "", "A human-readable description of the status of this operation.", 0},
-    {"First Seen", "string", "", "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", 1},
+    {"First Seen", "string", "",
+     "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", 1},
     {"Count", "string", "", "The number of times this event has occurred.", 1},
     {"Name", "string", "name", DESC_NAME, 1},
     {NULL, NULL, NULL, NULL, 0}};
 static const col PV_COLS[] = {
     NAME_COL,
-    {"Capacity", "string", "", "capacity is the description of the persistent volume's resources and capacity.", 0},
+    {"Capacity", "string", "",
+     "capacity is the description of the persistent volume's resources and capacity.", 0},
     {"Access Modes", "string", "", "accessModes contains all ways the volume can be mounted.", 0},
-    {"Reclaim Policy", "string", "", "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.", 0},
-    {"Status", "string", "", "phase indicates if a volume is available, bound to a claim, or released by a claim.", 0},
-    {"Claim", "string", "", "claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim.", 0},
-    {"StorageClass", "string", "", "storageClassName is the name of StorageClass to which this persistent volume belongs. Empty value means that this volume does not belong to any StorageClass.", 0},
-    {"VolumeAttributesClass", "string", "", "VolumeAttributesClass is the name of the VolumeAttributesClass this persistent volume uses.", 0},
-    {"Reason", "string", "", "reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.", 0},
+    {"Reclaim Policy", "string", "",
+     "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from "
+     "its claim.",
+     0},
+    {"Status", "string", "",
+     "phase indicates if a volume is available, bound to a claim, or released by a claim.", 0},
+    {"Claim", "string", "",
+     "claimRef is part of a bi-directional binding between PersistentVolume and "
+     "PersistentVolumeClaim.",
+     0},
+    {"StorageClass", "string", "",
+     "storageClassName is the name of StorageClass to which this persistent volume belongs. Empty "
+     "value means that this volume does not belong to any StorageClass.",
+     0},
+    {"VolumeAttributesClass", "string", "",
+     "VolumeAttributesClass is the name of the VolumeAttributesClass this persistent volume uses.",
+     0},
+    {"Reason", "string", "",
+     "reason is a brief CamelCase string that describes any failure and is meant for machine "
+     "parsing and tidy display in the CLI.",
+     0},
     AGE_COL,
-    {"VolumeMode", "string", "", "volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.", 1},
+    {"VolumeMode", "string", "",
+     "volumeMode defines if a volume is intended to be used with a formatted filesystem or to "
+     "remain in raw block state.",
+     1},
     {NULL, NULL, NULL, NULL, 0}};
 static const col PVC_COLS[] = {
     NAME_COL,
     {"Status", "string", "", "phase represents the current phase of PersistentVolumeClaim.", 0},
-    {"Volume", "string", "", "volumeName is the binding reference to the PersistentVolume backing this claim.", 0},
-    {"Capacity", "string", "", "capacity represents the actual resources of the underlying volume.", 0},
-    {"Access Modes", "string", "", "accessModes contains the actual access modes the volume backing the PVC has.", 0},
-    {"StorageClass", "string", "", "storageClassName is the name of the StorageClass required by the claim.", 0},
-    {"VolumeAttributesClass", "string", "", "volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim.", 0},
+    {"Volume", "string", "",
+     "volumeName is the binding reference to the PersistentVolume backing this claim.", 0},
+    {"Capacity", "string", "", "capacity represents the actual resources of the underlying volume.",
+     0},
+    {"Access Modes", "string", "",
+     "accessModes contains the actual access modes the volume backing the PVC has.", 0},
+    {"StorageClass", "string", "",
+     "storageClassName is the name of the StorageClass required by the claim.", 0},
+    {"VolumeAttributesClass", "string", "",
+     "volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim.",
+     0},
     AGE_COL,
-    {"VolumeMode", "string", "", "volumeMode defines what type of volume is required by the claim.", 1},
+    {"VolumeMode", "string", "", "volumeMode defines what type of volume is required by the claim.",
+     1},
     {NULL, NULL, NULL, NULL, 0}};
 
 static const col *cols_for(const apis_res *r)
 {
-    static const col *const T[APIS_NRES] = {NS_COLS, POD_COLS, SVC_COLS, EP_COLS,
-                                            NODE_COLS, SA_COLS, SECRET_COLS, CM_COLS,
-                                            EV_COLS, PV_COLS, PVC_COLS};
+    static const col *const T[APIS_NRES] = {NS_COLS,   POD_COLS, SVC_COLS,    EP_COLS,
+                                            NODE_COLS, SA_COLS,  SECRET_COLS, CM_COLS,
+                                            EV_COLS,   PV_COLS,  PVC_COLS};
     return T[r->idx];
 }
 
@@ -255,7 +330,8 @@ static json_t *pod_cells(const json_t *o, int64_t now)
     size_t i;
     json_t *cs;
     const char *waiting = NULL, *terminated = NULL;
-    json_array_foreach(css, i, cs) {
+    json_array_foreach(css, i, cs)
+    {
         restarts += (long)json_integer_value(json_object_get(cs, "restartCount"));
         if (json_is_true(json_object_get(cs, "ready")) && jget(cs, "state.running"))
             ready++;
@@ -310,7 +386,8 @@ static json_t *svc_cells(const json_t *o, int64_t now)
     char ports[512] = "", sel[512] = "", ext[256] = "";
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(spec, "ports"), i, p) {
+    json_array_foreach(json_object_get(spec, "ports"), i, p)
+    {
         char one[64];
         json_int_t port = json_integer_value(json_object_get(p, "port"));
         json_int_t np = json_integer_value(json_object_get(p, "nodePort"));
@@ -324,7 +401,8 @@ static json_t *svc_cells(const json_t *o, int64_t now)
     }
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(spec, "selector"), k, v) {
+    json_object_foreach(json_object_get(spec, "selector"), k, v)
+    {
         char one[300];
         snprintf(one, sizeof(one), "%s=%s", k, json_string_value(v) ? json_string_value(v) : "");
         join_append(sel, sizeof(sel), one);
@@ -334,7 +412,8 @@ static json_t *svc_cells(const json_t *o, int64_t now)
     if (!ext[0] && type && !strcmp(type, "LoadBalancer"))
         snprintf(ext, sizeof(ext), "<pending>");
     if (!ext[0] && type && !strcmp(type, "ExternalName"))
-        snprintf(ext, sizeof(ext), "%s", sget(o, "spec.externalName") ? sget(o, "spec.externalName") : "");
+        snprintf(ext, sizeof(ext), "%s",
+                 sget(o, "spec.externalName") ? sget(o, "spec.externalName") : "");
     json_t *cells = json_array();
     json_array_append_new(cells, str_or(sget(o, "metadata.name"), ""));
     json_array_append_new(cells, str_or(type, "ClusterIP"));
@@ -352,9 +431,11 @@ static json_t *ep_cells(const json_t *o, int64_t now)
     int shown = 0, more = 0;
     size_t i, j, k;
     json_t *ss, *a, *p;
-    json_array_foreach(json_object_get(o, "subsets"), i, ss) {
+    json_array_foreach(json_object_get(o, "subsets"), i, ss)
+    {
         const json_t *ports = json_object_get(ss, "ports");
-        json_array_foreach(json_object_get(ss, "addresses"), j, a) {
+        json_array_foreach(json_object_get(ss, "addresses"), j, a)
+        {
             const char *ip = json_string_value(json_object_get(a, "ip"));
             if (json_array_size(ports) == 0) {
                 if (shown < 3) {
@@ -364,7 +445,8 @@ static json_t *ep_cells(const json_t *o, int64_t now)
                     more++;
                 }
             }
-            json_array_foreach(ports, k, p) {
+            json_array_foreach(ports, k, p)
+            {
                 if (shown < 3) {
                     char one[96];
                     snprintf(one, sizeof(one), "%s:%lld", ip ? ip : "",
@@ -393,24 +475,28 @@ static json_t *node_cells(const json_t *o, int64_t now)
     char status[128] = "Unknown", roles[256] = "", iip[128] = "", eip[128] = "";
     size_t i;
     json_t *c;
-    json_array_foreach(jget(o, "status.conditions"), i, c) {
+    json_array_foreach(jget(o, "status.conditions"), i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         const char *s = json_string_value(json_object_get(c, "status"));
         if (t && !strcmp(t, "Ready"))
             snprintf(status, sizeof(status), "%s",
-                     s && !strcmp(s, "True") ? "Ready" : (s && !strcmp(s, "False") ? "NotReady" : "Unknown"));
+                     s && !strcmp(s, "True") ? "Ready"
+                                             : (s && !strcmp(s, "False") ? "NotReady" : "Unknown"));
     }
     if (json_is_true(jget(o, "spec.unschedulable")))
         strncat(status, ",SchedulingDisabled", sizeof(status) - strlen(status) - 1);
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)jget(o, "metadata.labels"), k, v) {
+    json_object_foreach((json_t *)jget(o, "metadata.labels"), k, v)
+    {
         if (!strncmp(k, "node-role.kubernetes.io/", 24) && k[24])
             join_append(roles, sizeof(roles), k + 24);
         else if (!strcmp(k, "kubernetes.io/role") && json_string_value(v))
             join_append(roles, sizeof(roles), json_string_value(v));
     }
-    json_array_foreach(jget(o, "status.addresses"), i, c) {
+    json_array_foreach(jget(o, "status.addresses"), i, c)
+    {
         const char *t = json_string_value(json_object_get(c, "type"));
         const char *a = json_string_value(json_object_get(c, "address"));
         if (t && a && !strcmp(t, "InternalIP"))
@@ -428,7 +514,8 @@ static json_t *node_cells(const json_t *o, int64_t now)
     json_array_append_new(cells, str_or(eip, "<none>"));
     json_array_append_new(cells, str_or(sget(o, "status.nodeInfo.osImage"), "<unknown>"));
     json_array_append_new(cells, str_or(sget(o, "status.nodeInfo.kernelVersion"), "<unknown>"));
-    json_array_append_new(cells, str_or(sget(o, "status.nodeInfo.containerRuntimeVersion"), "<unknown>"));
+    json_array_append_new(cells,
+                          str_or(sget(o, "status.nodeInfo.containerRuntimeVersion"), "<unknown>"));
     return cells;
 }
 
@@ -436,7 +523,8 @@ static json_t *count_cell(const json_t *o, const char *a, const char *b)
 {
     char n[24];
     snprintf(n, sizeof(n), "%zu",
-             json_object_size(json_object_get(o, a)) + (b ? json_object_size(json_object_get(o, b)) : 0));
+             json_object_size(json_object_get(o, a)) +
+                 (b ? json_object_size(json_object_get(o, b)) : 0));
     return json_string(n);
 }
 
@@ -445,9 +533,15 @@ static const char *access_modes(const json_t *modes, char *out, size_t outsz)
     out[0] = '\0';
     size_t i;
     json_t *m;
-    json_array_foreach(modes, i, m) {
+    json_array_foreach(modes, i, m)
+    {
         const char *s = json_string_value(m);
-        const char *abbr = !s ? "" : !strcmp(s, "ReadWriteOnce") ? "RWO" : !strcmp(s, "ReadOnlyMany") ? "ROX" : !strcmp(s, "ReadWriteMany") ? "RWX" : !strcmp(s, "ReadWriteOncePod") ? "RWOP" : s;
+        const char *abbr = !s                               ? ""
+                           : !strcmp(s, "ReadWriteOnce")    ? "RWO"
+                           : !strcmp(s, "ReadOnlyMany")     ? "ROX"
+                           : !strcmp(s, "ReadWriteMany")    ? "RWX"
+                           : !strcmp(s, "ReadWriteOncePod") ? "RWOP"
+                                                            : s;
         join_append(out, outsz, abbr);
     }
     return out;
@@ -464,10 +558,14 @@ static json_t *row_cells(const apis_res *r, const apis_persona *p, const json_t 
         json_array_append_new(cells, str_or(sget(o, "status.phase"), ""));
         json_array_append_new(cells, age_cell(o, "metadata.creationTimestamp", now));
         return cells;
-    case 1: return pod_cells(o, now);
-    case 2: return svc_cells(o, now);
-    case 3: return ep_cells(o, now);
-    case 4: return node_cells(o, now);
+    case 1:
+        return pod_cells(o, now);
+    case 2:
+        return svc_cells(o, now);
+    case 3:
+        return ep_cells(o, now);
+    case 4:
+        return node_cells(o, now);
     case 5:
         cells = json_array();
         json_array_append_new(cells, str_or(sget(o, "metadata.name"), ""));
@@ -490,7 +588,9 @@ static json_t *row_cells(const apis_res *r, const apis_persona *p, const json_t 
         return cells;
     case 8: {
         cells = json_array();
-        const char *last = sget(o, "lastTimestamp") ? "lastTimestamp" : sget(o, "eventTime") ? "eventTime" : "metadata.creationTimestamp";
+        const char *last = sget(o, "lastTimestamp") ? "lastTimestamp"
+                           : sget(o, "eventTime")   ? "eventTime"
+                                                    : "metadata.creationTimestamp";
         const char *first = sget(o, "firstTimestamp") ? "firstTimestamp" : last;
         json_array_append_new(cells, age_cell(o, last, now));
         json_array_append_new(cells, str_or(sget(o, "type"), ""));
@@ -499,10 +599,12 @@ static json_t *row_cells(const apis_res *r, const apis_persona *p, const json_t 
         char lk[64] = "";
         for (size_t i = 0; kind && kind[i] && i + 1 < sizeof(lk); i++)
             lk[i] = (char)((kind[i] >= 'A' && kind[i] <= 'Z') ? kind[i] + 32 : kind[i]);
-        snprintf(b, sizeof(b), "%s/%s", lk, sget(o, "involvedObject.name") ? sget(o, "involvedObject.name") : "");
+        snprintf(b, sizeof(b), "%s/%s", lk,
+                 sget(o, "involvedObject.name") ? sget(o, "involvedObject.name") : "");
         json_array_append_new(cells, json_string(b));
         json_array_append_new(cells, str_or(sget(o, "involvedObject.fieldPath"), ""));
-        const char *comp = sget(o, "source.component") ? sget(o, "source.component") : sget(o, "reportingComponent");
+        const char *comp = sget(o, "source.component") ? sget(o, "source.component")
+                                                       : sget(o, "reportingComponent");
         if (sget(o, "source.host"))
             snprintf(b2, sizeof(b2), "%s, %s", comp ? comp : "", sget(o, "source.host"));
         else
@@ -520,17 +622,21 @@ static json_t *row_cells(const apis_res *r, const apis_persona *p, const json_t 
         cells = json_array();
         json_array_append_new(cells, str_or(sget(o, "metadata.name"), ""));
         json_array_append_new(cells, str_or(sget(o, "spec.capacity.storage"), ""));
-        json_array_append_new(cells, json_string(access_modes(jget(o, "spec.accessModes"), b, sizeof(b))));
+        json_array_append_new(cells,
+                              json_string(access_modes(jget(o, "spec.accessModes"), b, sizeof(b))));
         json_array_append_new(cells, str_or(sget(o, "spec.persistentVolumeReclaimPolicy"), ""));
         json_array_append_new(cells, str_or(sget(o, "status.phase"), ""));
         if (sget(o, "spec.claimRef.name"))
-            snprintf(b2, sizeof(b2), "%s/%s", sget(o, "spec.claimRef.namespace") ? sget(o, "spec.claimRef.namespace") : "", sget(o, "spec.claimRef.name"));
+            snprintf(b2, sizeof(b2), "%s/%s",
+                     sget(o, "spec.claimRef.namespace") ? sget(o, "spec.claimRef.namespace") : "",
+                     sget(o, "spec.claimRef.name"));
         else
             b2[0] = '\0';
         json_array_append_new(cells, json_string(b2));
         json_array_append_new(cells, str_or(sget(o, "spec.storageClassName"), ""));
         if (p->minor >= 29)
-            json_array_append_new(cells, str_or(sget(o, "spec.volumeAttributesClassName"), "<unset>"));
+            json_array_append_new(cells,
+                                  str_or(sget(o, "spec.volumeAttributesClassName"), "<unset>"));
         json_array_append_new(cells, str_or(sget(o, "status.reason"), ""));
         json_array_append_new(cells, age_cell(o, "metadata.creationTimestamp", now));
         json_array_append_new(cells, str_or(sget(o, "spec.volumeMode"), "Filesystem"));
@@ -542,10 +648,12 @@ static json_t *row_cells(const apis_res *r, const apis_persona *p, const json_t 
         json_array_append_new(cells, str_or(sget(o, "status.phase"), ""));
         json_array_append_new(cells, str_or(sget(o, "spec.volumeName"), ""));
         json_array_append_new(cells, str_or(sget(o, "status.capacity.storage"), ""));
-        json_array_append_new(cells, json_string(access_modes(jget(o, "status.accessModes"), b, sizeof(b))));
+        json_array_append_new(
+            cells, json_string(access_modes(jget(o, "status.accessModes"), b, sizeof(b))));
         json_array_append_new(cells, str_or(sget(o, "spec.storageClassName"), ""));
         if (p->minor >= 29)
-            json_array_append_new(cells, str_or(sget(o, "spec.volumeAttributesClassName"), "<unset>"));
+            json_array_append_new(cells,
+                                  str_or(sget(o, "spec.volumeAttributesClassName"), "<unset>"));
         json_array_append_new(cells, age_cell(o, "metadata.creationTimestamp", now));
         json_array_append_new(cells, str_or(sget(o, "spec.volumeMode"), "Filesystem"));
         return cells;
@@ -554,8 +662,8 @@ static json_t *row_cells(const apis_res *r, const apis_persona *p, const json_t 
 }
 
 json_t *apis_table_render(const apis_res *r, const apis_persona *p, const json_t *items,
-                          const char *api_version, int64_t now_ns, const char *rv,
-                          const char *cont, long remaining)
+                          const char *api_version, int64_t now_ns, const char *rv, const char *cont,
+                          long remaining)
 {
     json_t *t = json_object();
     json_object_set_new(t, "kind", json_string("Table"));
@@ -573,14 +681,15 @@ json_t *apis_table_render(const apis_res *r, const apis_persona *p, const json_t
         if (skip_col(p, c))
             continue;
         json_array_append_new(cols, json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", c->name, "type",
-                                              c->type, "format", c->format, "description",
-                                              c->desc, "priority", c->priority));
+                                              c->type, "format", c->format, "description", c->desc,
+                                              "priority", c->priority));
     }
     json_object_set_new(t, "columnDefinitions", cols);
     json_t *rows = json_array();
     size_t i;
     json_t *o;
-    json_array_foreach((json_t *)items, i, o) {
+    json_array_foreach((json_t *)items, i, o)
+    {
         json_t *pom = json_object();
         json_object_set_new(pom, "kind", json_string("PartialObjectMetadata"));
         json_object_set_new(pom, "apiVersion", json_string(api_version));

@@ -18,8 +18,8 @@
  * counted from. `rv`/`cont` go into the Table's metadata (cont may be NULL;
  * remaining < 0: not given). New reference. */
 json_t *apis_table_render(const apis_res *r, const apis_persona *p, const json_t *items,
-                          const char *api_version, int64_t now_ns, const char *rv,
-                          const char *cont, long remaining);
+                          const char *api_version, int64_t now_ns, const char *rv, const char *cont,
+                          long remaining);
 
 /* Go's duration.HumanDuration, as the AGE column prints it ("5m2s", "3d"). */
 char *apis_human_duration(int64_t ns, char *out, size_t outsz);

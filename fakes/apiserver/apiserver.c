@@ -75,8 +75,8 @@ static void common_headers(efk_apiserver *a, http_resp *resp)
     x[8] = (unsigned char)((x[8] & 0x3f) | 0x80);
     char id[40];
     snprintf(id, sizeof(id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11], x[12],
-             x[13], x[14], x[15]);
+             x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11], x[12], x[13],
+             x[14], x[15]);
     (void)http_resp_header(resp, "Audit-Id", id);
     (void)http_resp_header(resp, "Cache-Control", "no-cache, private");
 }
@@ -157,10 +157,11 @@ static void reject_cb(void *arg, http_req *req, int status, const char *detail, 
         send_status(a, resp, apis_err_too_large(a->body_cap));
         break;
     case 400:
-        send_status(a, resp, apis_err_bad_request(detail && *detail ? detail
-                                                                   : "the server rejected our "
-                                                                     "request for an unknown "
-                                                                     "reason"));
+        send_status(a, resp,
+                    apis_err_bad_request(detail && *detail ? detail
+                                                           : "the server rejected our "
+                                                             "request for an unknown "
+                                                             "reason"));
         break;
     case 405:
         send_status(a, resp, apis_err_generic(405));
@@ -263,20 +264,33 @@ typedef struct reqinfo {
     bool named;
 } reqinfo;
 
-/* Go's json error for the first bad byte jansson found. */
+/* Go's encoding/json wording for what jansson found ("near 'x'" names the
+ * token it stopped at). */
 static void json_error_text(const char *body, size_t len, const json_error_t *je, char *out,
                             size_t outsz)
 {
-    size_t pos = (size_t)je->position;
-    size_t i = pos ? pos - 1 : 0;
-    while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\t' || body[i] == '\r'))
-        i++;
-    if (len == 0 || i >= len || strstr(je->text, "premature end") ||
-        strstr(je->text, "unexpected newline") || je->position >= (int)len)
+    (void)body;
+    const char *near = strstr(je->text, "near '");
+    char c = near ? near[6] : '\0';
+    if (!len || !near || c == '\0' || c == '\'' || strstr(je->text, "premature end")) {
         snprintf(out, outsz, "unexpected end of JSON input");
+        return;
+    }
+    const char *what = "looking for beginning of value";
+    if (strstr(je->text, "string or '}' expected"))
+        what = "looking for beginning of object key string";
+    else if (strstr(je->text, "end of file expected"))
+        what = "after top-level value";
+    else if (strstr(je->text, "':' expected"))
+        what = "after object key";
+    else if (strstr(je->text, "',' or '}' expected"))
+        what = "after object key:value pair";
+    else if (strstr(je->text, "',' or ']' expected"))
+        what = "after array element";
+    if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
+        snprintf(out, outsz, "invalid character '\\x%02x' %s", (unsigned char)c, what);
     else
-        snprintf(out, outsz, "invalid character '%c' looking for beginning of value",
-                 (body[i] >= 0x20 && body[i] < 0x7f) ? body[i] : '?');
+        snprintf(out, outsz, "invalid character '%c' %s", c, what);
 }
 
 static void summarize(const char *body, size_t len, char *out, size_t outsz)
@@ -338,11 +352,12 @@ static json_t *read_body(efk_apiserver *a, http_req *req, http_resp *resp, const
     }
     if (!patch && !json_is_object(j)) {
         char msg[400];
-        snprintf(msg, sizeof(msg),
-                 "%s in version \"v1\" cannot be handled as a %s: json: cannot unmarshal %s into "
-                 "Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; "
-                 "Kind string \"json:\\\"kind,omitempty\\\"\" }",
-                 r->kind, r->kind, json_is_array(j) ? "array" : "string");
+        snprintf(
+            msg, sizeof(msg),
+            "%s in version \"v1\" cannot be handled as a %s: json: cannot unmarshal %s into "
+            "Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; "
+            "Kind string \"json:\\\"kind,omitempty\\\"\" }",
+            r->kind, r->kind, json_is_array(j) ? "array" : "string");
         json_decref(j);
         send_status(a, resp, apis_err_bad_request(msg));
         return NULL;
@@ -376,18 +391,16 @@ static json_t *parse_blob(apis_blob *b)
     return json_loadb(d, len, 0, NULL);
 }
 
-static void send_object(efk_apiserver *a, http_resp *resp, int code, const apis_res *r,
-                        json_t *obj, int acc)
+static void send_object(efk_apiserver *a, http_resp *resp, int code, const apis_res *r, json_t *obj,
+                        int acc)
 {
     if (acc == ACC_TABLE_V1 || acc == ACC_TABLE_V1BETA1) {
         json_t *items = json_pack("[o]", obj);
-        const char *rv = json_string_value(
-            json_object_get(json_object_get(json_array_get(items, 0), "metadata"),
-                            "resourceVersion"));
-        json_t *t = apis_table_render(r, a->persona, items,
-                                      acc == ACC_TABLE_V1 ? "meta.k8s.io/v1"
-                                                          : "meta.k8s.io/v1beta1",
-                                      clock_wall_ns(a->rt->clock), rv, NULL, -1);
+        const char *rv = json_string_value(json_object_get(
+            json_object_get(json_array_get(items, 0), "metadata"), "resourceVersion"));
+        json_t *t = apis_table_render(
+            r, a->persona, items, acc == ACC_TABLE_V1 ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1",
+            clock_wall_ns(a->rt->clock), rv, NULL, -1);
         json_decref(items);
         send_json(a, resp, code, t);
         return;
@@ -440,10 +453,10 @@ static int table_event(void *arg, const apis_watch_event *ev, buf *out)
     json_t *wrapped;
     if (obj && strcmp(ev->type, "ERROR") && strcmp(ev->type, "BOOKMARK")) {
         json_t *items = json_pack("[o]", obj);
-        wrapped = apis_table_render(ws->r, ws->a->persona, items,
-                                    ws->acc == ACC_TABLE_V1 ? "meta.k8s.io/v1"
-                                                            : "meta.k8s.io/v1beta1",
-                                    clock_wall_ns(ws->a->rt->clock), NULL, NULL, -1);
+        wrapped =
+            apis_table_render(ws->r, ws->a->persona, items,
+                              ws->acc == ACC_TABLE_V1 ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1",
+                              clock_wall_ns(ws->a->rt->clock), NULL, NULL, -1);
         json_decref(items);
     } else {
         wrapped = obj;
@@ -463,8 +476,9 @@ static int stream_fn(void *cls, buf *out)
     watch_stream *ws = cls;
     int rc = apis_watch_poll(ws->w, out, HTTP_STREAM_POLL_MS - 10,
                              ws->acc == ACC_JSON ? NULL : table_event, ws);
-    return rc == APIS_WATCH_MORE ? HTTP_STREAM_MORE
-                                 : rc == APIS_WATCH_END ? HTTP_STREAM_END : HTTP_STREAM_ABORT;
+    return rc == APIS_WATCH_MORE  ? HTTP_STREAM_MORE
+           : rc == APIS_WATCH_END ? HTTP_STREAM_END
+                                  : HTTP_STREAM_ABORT;
 }
 
 static void stream_free(void *cls)
@@ -498,8 +512,7 @@ static void do_watch(efk_apiserver *a, http_req *req, http_resp *resp, const req
     long tsec = 0;
     if (ts && (!parse_long(ts, &tsec) || tsec < 0)) {
         char msg[300];
-        snprintf(msg, sizeof(msg),
-                 "strconv.ParseInt: parsing \"%s\": invalid syntax", ts);
+        snprintf(msg, sizeof(msg), "strconv.ParseInt: parsing \"%s\": invalid syntax", ts);
         send_status(a, resp, apis_err_bad_request(msg));
         return;
     }
@@ -571,8 +584,7 @@ static void do_list_or_watch(efk_apiserver *a, http_req *req, http_resp *resp, c
 {
     char err[600];
     apis_selector labels, fields;
-    if (apis_label_selector_parse(http_req_arg(req, "labelSelector"), &labels, err,
-                                  sizeof(err))) {
+    if (apis_label_selector_parse(http_req_arg(req, "labelSelector"), &labels, err, sizeof(err))) {
         send_status(a, resp, apis_err_bad_request(err));
         return;
     }
@@ -633,10 +645,10 @@ static void do_list_or_watch(efk_apiserver *a, http_req *req, http_resp *resp, c
         }
         char rv[24];
         snprintf(rv, sizeof(rv), "%" PRIu64, l.rv);
-        json_t *t = apis_table_render(ri->r, a->persona, items,
-                                      acc == ACC_TABLE_V1 ? "meta.k8s.io/v1"
-                                                          : "meta.k8s.io/v1beta1",
-                                      clock_wall_ns(a->rt->clock), rv, l.cont, l.remaining);
+        json_t *t =
+            apis_table_render(ri->r, a->persona, items,
+                              acc == ACC_TABLE_V1 ? "meta.k8s.io/v1" : "meta.k8s.io/v1beta1",
+                              clock_wall_ns(a->rt->clock), rv, l.cont, l.remaining);
         json_decref(items);
         send_json(a, resp, 200, t);
     }
@@ -646,11 +658,124 @@ out:
     apis_selector_cleanup(&fields);
 }
 
+/* fieldValidation (1.27 GA): without schemas the fake knows each kind's
+ * top-level fields and ObjectMeta's; an unknown one is refused (Strict),
+ * warned about (Warn, the server default) or ignored. Returns false when it
+ * answered 400. */
+static const char *const *top_fields(const apis_res *r)
+{
+    static const char *const SPEC_STATUS[] = {"spec", "status", NULL};
+    static const char *const EP[] = {"subsets", NULL};
+    static const char *const SA[] = {"secrets", "imagePullSecrets", "automountServiceAccountToken",
+                                     NULL};
+    static const char *const SECRET[] = {"data", "stringData", "type", "immutable", NULL};
+    static const char *const CM[] = {"data", "binaryData", "immutable", NULL};
+    static const char *const EV[] = {"involvedObject",
+                                     "reason",
+                                     "message",
+                                     "source",
+                                     "firstTimestamp",
+                                     "lastTimestamp",
+                                     "count",
+                                     "type",
+                                     "eventTime",
+                                     "series",
+                                     "action",
+                                     "related",
+                                     "reportingComponent",
+                                     "reportingInstance",
+                                     NULL};
+    switch (r->idx) {
+    case 3:
+        return EP;
+    case 5:
+        return SA;
+    case 6:
+        return SECRET;
+    case 7:
+        return CM;
+    case 8:
+        return EV;
+    default:
+        return SPEC_STATUS;
+    }
+}
+
+static bool listed(const char *const *l, const char *k)
+{
+    for (; *l; l++)
+        if (!strcmp(*l, k))
+            return true;
+    return false;
+}
+
+static bool check_fields(efk_apiserver *a, http_req *req, http_resp *resp, const apis_res *r,
+                         const json_t *obj)
+{
+    const char *fv = http_req_arg(req, "fieldValidation");
+    if (a->persona->minor < 27 || (fv && !strcmp(fv, "Ignore")) || !json_is_object(obj))
+        return true;
+    bool strict = fv && !strcmp(fv, "Strict");
+    char list[2048] = "";
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        char one[600] = "";
+        if (!strcmp(k, "metadata") && json_is_object(v)) {
+            const char *mk;
+            json_t *mv;
+            json_object_foreach(v, mk, mv)
+            {
+                if (listed(APIS_META_FIELDS, mk))
+                    continue;
+                snprintf(one, sizeof(one), "metadata.%s", mk);
+                if (strict) {
+                    n += (size_t)snprintf(list + n, sizeof(list) - n < 2 ? 0 : sizeof(list) - n,
+                                          "%sunknown field \"%s\"", n ? ", " : "", one);
+                    n = n < sizeof(list) ? n : sizeof(list) - 1;
+                } else {
+                    char w[700];
+                    snprintf(w, sizeof(w), "299 - \"unknown field \\\"%s\\\"\"", one);
+                    (void)http_resp_header(resp, "Warning", w);
+                }
+            }
+            continue;
+        }
+        if (!strcmp(k, "kind") || !strcmp(k, "apiVersion") || !strcmp(k, "metadata") ||
+            listed(top_fields(r), k))
+            continue;
+        if (strict) {
+            n += (size_t)snprintf(list + n, sizeof(list) - n < 2 ? 0 : sizeof(list) - n,
+                                  "%sunknown field \"%s\"", n ? ", " : "", k);
+            n = n < sizeof(list) ? n : sizeof(list) - 1;
+        } else {
+            char w[700];
+            snprintf(w, sizeof(w), "299 - \"unknown field \\\"%s\\\"\"", k);
+            (void)http_resp_header(resp, "Warning", w);
+        }
+    }
+    if (!n)
+        return true;
+    char msg[2400];
+    snprintf(msg, sizeof(msg),
+             "%s in version \"v1\" cannot be handled as a %s: strict decoding "
+             "error: %s",
+             r->kind, r->kind, list);
+    send_status(a, resp, apis_err_bad_request(msg));
+    return false;
+}
+
 static void do_create(efk_apiserver *a, http_req *req, http_resp *resp, const reqinfo *ri, int acc)
 {
     json_t *obj = read_body(a, req, resp, ri->r, false);
     if (!obj)
         return;
+    if (!check_fields(a, req, resp, ri->r, obj)) {
+        json_decref(obj);
+        return;
+    }
     json_t *out = NULL, *st = NULL;
     int rc = apis_store_create(a->store, ri->r, ri->r->namespaced ? ri->ns : NULL, obj,
                                APIS_ORIGIN_API, &out, &st);
@@ -667,6 +792,10 @@ static void do_update(efk_apiserver *a, http_req *req, http_resp *resp, const re
     json_t *obj = read_body(a, req, resp, ri->r, false);
     if (!obj)
         return;
+    if (!check_fields(a, req, resp, ri->r, obj)) {
+        json_decref(obj);
+        return;
+    }
     json_t *out = NULL, *st = NULL;
     int rc = apis_store_update(a->store, ri->r, ri->ns, ri->name, obj, APIS_ORIGIN_API,
                                ri->sub[0] != '\0', &out, &st);
@@ -705,6 +834,10 @@ static void do_patch(efk_apiserver *a, http_req *req, http_resp *resp, const req
     json_t *patch = read_body(a, req, resp, ri->r, true);
     if (!patch)
         return;
+    if (pt != APIS_PATCH_JSON && !check_fields(a, req, resp, ri->r, patch)) {
+        json_decref(patch);
+        return;
+    }
     json_t *out = NULL, *st = NULL;
     int rc = apis_store_patch(a->store, ri->r, ri->ns, ri->name, pt, patch, ri->sub[0] != '\0',
                               &out, &st);
@@ -728,8 +861,8 @@ static void do_delete(efk_apiserver *a, http_req *req, http_resp *resp, const re
         if (!json_is_object(opts)) {
             char why[128], msg[300];
             json_error_text(body, len, &je, why, sizeof(why));
-            snprintf(msg, sizeof(msg), "%s", opts ? "json: cannot unmarshal into DeleteOptions"
-                                                  : why);
+            snprintf(msg, sizeof(msg), "%s",
+                     opts ? "json: cannot unmarshal into DeleteOptions" : why);
             json_decref(opts);
             send_status(a, resp, apis_err_bad_request(msg));
             return;
@@ -753,8 +886,7 @@ static void do_delete_collection(efk_apiserver *a, http_req *req, http_resp *res
 {
     char err[600];
     apis_selector labels, fields;
-    if (apis_label_selector_parse(http_req_arg(req, "labelSelector"), &labels, err,
-                                  sizeof(err))) {
+    if (apis_label_selector_parse(http_req_arg(req, "labelSelector"), &labels, err, sizeof(err))) {
         send_status(a, resp, apis_err_bad_request(err));
         return;
     }
@@ -778,10 +910,11 @@ static void do_delete_collection(efk_apiserver *a, http_req *req, http_resp *res
             json_t *obj = parse_blob(l.items[i]);
             json_t *md = json_object_get(obj, "metadata");
             json_t *gone = NULL, *st2 = NULL;
-            if (!apis_store_delete(a->store, ri->r, json_string_value(json_object_get(md, "namespace")),
-                                   json_string_value(json_object_get(md, "name")), NULL, NULL,
-                                   &gone, &st2) &&
-                json_is_object(gone) && strcmp(json_string_value(json_object_get(gone, "kind")), "Status"))
+            if (!apis_store_delete(
+                    a->store, ri->r, json_string_value(json_object_get(md, "namespace")),
+                    json_string_value(json_object_get(md, "name")), NULL, NULL, &gone, &st2) &&
+                json_is_object(gone) &&
+                strcmp(json_string_value(json_object_get(gone, "kind")), "Status"))
                 json_array_append(items, gone);
             else if (!st2)
                 json_array_append(items, obj);
@@ -889,7 +1022,8 @@ static bool non_resource(efk_apiserver *a, http_req *req, http_resp *resp, const
         free(s);
         return true;
     }
-    bool core = !strncmp(path, "/api", 4) && (path[4] == '\0' || (path[4] == '/' && path[5] == '\0'));
+    bool core =
+        !strncmp(path, "/api", 4) && (path[4] == '\0' || (path[4] == '/' && path[5] == '\0'));
     bool groups = !strncmp(path, "/apis", 5);
     int acc = negotiate(a, http_req_header(req, "Accept"), core || groups);
     if (acc == ACC_NONE) {
@@ -900,8 +1034,9 @@ static bool non_resource(efk_apiserver *a, http_req *req, http_resp *resp, const
         json_t *d = apis_discovery_aggregated(a->persona, core);
         char *s = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(d);
-        send_raw(a, resp, 200, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
-                 s, strlen(s));
+        send_raw(a, resp, 200,
+                 "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", s,
+                 strlen(s));
         free(s);
         return true;
     }
@@ -951,7 +1086,15 @@ static bool resolve(char segs[APIS_MAX_SEGS][256], int n, reqinfo *ri)
         ri->legacy_watch = true;
         i = 1;
     }
-    if (n - i >= 1 && !strcmp(segs[i], "namespaces") && n - i >= 3) {
+    if (n - i == 3 && !strcmp(segs[i], "namespaces") &&
+        (!strcmp(segs[i + 2], "status") || !strcmp(segs[i + 2], "finalize"))) {
+        /* namespaces/{name}/status (finalize is not served: 404 below) */
+        ri->r = apis_res_at(0);
+        snprintf(ri->name, sizeof(ri->name), "%s", segs[i + 1]);
+        snprintf(ri->ns, sizeof(ri->ns), "%s", segs[i + 1]);
+        snprintf(ri->sub, sizeof(ri->sub), "%s", segs[i + 2]);
+        ri->named = true;
+    } else if (n - i >= 1 && !strcmp(segs[i], "namespaces") && n - i >= 3) {
         /* namespaces/{ns}/{resource}[/{name}[/{sub}]] */
         snprintf(ri->ns, sizeof(ri->ns), "%s", segs[i + 1]);
         ri->r = apis_res_by_plural(segs[i + 2]);
@@ -998,7 +1141,8 @@ static void handle(void *arg, http_req *req, http_resp *resp)
     const char *method = http_req_method(req);
     uint64_t call = 0;
     const fault_rule *fr = http_req_fault(req, &call);
-    if (fr && fr->action == FAULT_DOMAIN && fr->domain && !strcmp(fr->domain, "too_many_requests")) {
+    if (fr && fr->action == FAULT_DOMAIN && fr->domain &&
+        !strcmp(fr->domain, "too_many_requests")) {
         json_t *ra = json_object_get(fr->params, "retry_after");
         int retry = json_is_integer(ra) ? (int)json_integer_value(ra) : 1;
         const char *form = json_string_value(json_object_get(fr->params, "form"));
@@ -1068,7 +1212,8 @@ static void handle(void *arg, http_req *req, http_resp *resp)
         return;
     }
     const char *verb = NULL;
-    bool watch = ri.legacy_watch || query_true(http_req_arg(req, "watch"));
+    /* ?watch on a named path is a plain get, as the real resolver has it */
+    bool watch = ri.legacy_watch || (!ri.named && query_true(http_req_arg(req, "watch")));
     if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
         verb = watch ? "watch" : ri.named ? "get" : "list";
     else if (ri.legacy_watch)
@@ -1085,11 +1230,21 @@ static void handle(void *arg, http_req *req, http_resp *resp)
         send_status(a, resp, apis_err_generic(405));
         return;
     }
-    apis_request_attrs ra = {.verb = verb, .resource = ri.r->name, .subresource = ri.sub,
-                             .ns = ri.ns[0] ? ri.ns : NULL, .name = ri.name, .path = path};
+    apis_request_attrs ra = {.verb = verb,
+                             .resource = ri.r->name,
+                             .subresource = ri.sub,
+                             .ns = ri.ns[0] ? ri.ns : NULL,
+                             .name = ri.name,
+                             .path = path};
     if (!apis_auth_authorize(a->auth, &u, &ra)) {
-        apis_attrs at = {.user = u.name, .verb = verb, .resource = ri.r->name, .group = "",
-                         .subresource = ri.sub, .ns = ri.ns, .name = ri.name, .path = path,
+        apis_attrs at = {.user = u.name,
+                         .verb = verb,
+                         .resource = ri.r->name,
+                         .group = "",
+                         .subresource = ri.sub,
+                         .ns = ri.ns,
+                         .name = ri.name,
+                         .path = path,
                          .uri = uri};
         send_forbidden(a, resp, &at);
         return;
@@ -1121,7 +1276,8 @@ static int check_drop(const json_t *p, efk_err *err)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)p, k, v) {
+    json_object_foreach((json_t *)p, k, v)
+    {
         if (!strcmp(k, "after")) {
             if (!json_is_integer(v) || json_integer_value(v) < 1) {
                 efk_err_at(err, "/after");
@@ -1146,7 +1302,8 @@ static int check_expire(const json_t *p, efk_err *err)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)p, k, v) {
+    json_object_foreach((json_t *)p, k, v)
+    {
         char ptr[300];
         snprintf(ptr, sizeof(ptr), "/%s", k);
         efk_err_at(err, ptr);
@@ -1159,7 +1316,8 @@ static int check_429(const json_t *p, efk_err *err)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)p, k, v) {
+    json_object_foreach((json_t *)p, k, v)
+    {
         char ptr[300];
         snprintf(ptr, sizeof(ptr), "/%s", k);
         if (!strcmp(k, "retry_after")) {
@@ -1240,8 +1398,8 @@ static int add_identities(efk_apiserver *a, const efk_apiserver_config *cfg, efk
             gen_token(a->seed, id->name, 0, tok);
             token = tok;
         }
-        int rc = apis_auth_add(a->auth, id->name, groups, ng, token, id->cert, id->rules,
-                               id->rejected);
+        int rc =
+            apis_auth_add(a->auth, id->name, groups, ng, token, id->cert, id->rules, id->rejected);
         if (rc) {
             char p[64];
             snprintf(p, sizeof(p), "/identities/%zu", i);
@@ -1252,7 +1410,8 @@ static int add_identities(efk_apiserver *a, const efk_apiserver_config *cfg, efk
     }
     const char *k;
     json_t *v;
-    json_object_foreach(cfg->group_rules, k, v) {
+    json_object_foreach(cfg->group_rules, k, v)
+    {
         if (apis_auth_group_rules(a->auth, k, v)) {
             char p[300];
             snprintf(p, sizeof(p), "/groups/%s", k);
@@ -1265,8 +1424,8 @@ static int add_identities(efk_apiserver *a, const efk_apiserver_config *cfg, efk
 
 static int apply_locked_obj(efk_apiserver *a, const json_t *obj, efk_err *err);
 
-int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt,
-                        efk_apiserver **out, efk_err *err)
+int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt, efk_apiserver **out,
+                        efk_err *err)
 {
     int rc = 0;
     efk_apiserver *a = calloc(1, sizeof(*a));
@@ -1334,7 +1493,8 @@ int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt,
     /* seed */
     size_t i;
     json_t *o;
-    json_array_foreach(cfg->objects, i, o) {
+    json_array_foreach(cfg->objects, i, o)
+    {
         if ((rc = apply_locked_obj(a, o, err))) {
             char p[64];
             snprintf(p, sizeof(p), "/objects/%zu", i);
@@ -1482,8 +1642,11 @@ int efk_apiserver_identity_reject(efk_apiserver *a, const char *name, bool rejec
 static int status_to_err(json_t *st, efk_err *err)
 {
     int code = apis_status_code(st);
-    efk_err_set(err, code == 404 ? -ENOENT : code == 409 ? -EEXIST : -EINVAL, "%s",
-                apis_status_message(st));
+    efk_err_set(err,
+                code == 404   ? -ENOENT
+                : code == 409 ? -EEXIST
+                              : -EINVAL,
+                "%s", apis_status_message(st));
     json_decref(st);
     return code == 404 ? -ENOENT : code == 409 ? -EEXIST : -EINVAL;
 }
@@ -1502,8 +1665,8 @@ static int apply_locked_obj(efk_apiserver *a, const json_t *obj, efk_err *err)
     if (r->namespaced && (!ns || !*ns))
         ns = "default";
     json_t *st = NULL;
-    int rc = apis_store_create(a->store, r, r->namespaced ? ns : NULL, obj, APIS_ORIGIN_SEED,
-                               NULL, &st);
+    int rc =
+        apis_store_create(a->store, r, r->namespaced ? ns : NULL, obj, APIS_ORIGIN_SEED, NULL, &st);
     if (rc == 409 && name) {
         json_decref(st);
         st = NULL;
@@ -1523,8 +1686,8 @@ int efk_apiserver_object_apply(efk_apiserver *a, const json_t *obj, efk_err *err
     return apply_locked_obj(a, obj, err);
 }
 
-int efk_apiserver_object_patch(efk_apiserver *a, const char *kind, const char *ns,
-                               const char *name, const json_t *patch, efk_err *err)
+int efk_apiserver_object_patch(efk_apiserver *a, const char *kind, const char *ns, const char *name,
+                               const json_t *patch, efk_err *err)
 {
     const apis_res *r = apis_res_find(kind);
     if (!r)

@@ -26,33 +26,33 @@ typedef struct efk_apiserver efk_apiserver;
 
 /* One identity of the scenario (all strings owned by the config). */
 typedef struct efk_apiserver_identity {
-    char *name;        /* user name, e.g. "system:serviceaccount:kube-system:default" */
-    char **groups;     /* ngroups strings */
+    char *name;    /* user name, e.g. "system:serviceaccount:kube-system:default" */
+    char **groups; /* ngroups strings */
     size_t ngroups;
-    char *token;       /* NULL: generated from the seed (unless no_token) */
-    bool no_token;     /* this identity has no bearer token (certificate only) */
-    bool cert;         /* the work dir gets a client certificate for it */
-    json_t *rules;     /* array of allow rules, or NULL (allow all) */
-    bool rejected;     /* starts rejected */
+    char *token;   /* NULL: generated from the seed (unless no_token) */
+    bool no_token; /* this identity has no bearer token (certificate only) */
+    bool cert;     /* the work dir gets a client certificate for it */
+    json_t *rules; /* array of allow rules, or NULL (allow all) */
+    bool rejected; /* starts rejected */
 } efk_apiserver_identity;
 
 typedef struct efk_apiserver_config {
-    char *version;            /* persona, "1.33" by default */
-    bool insecure;            /* serve the plain HTTP port (default true) */
-    bool insecure_authn;      /* authenticate on the plain port too (default false:
-                                 the old insecure port trusted everyone) */
-    bool anonymous;           /* allow anonymous requests (default true) */
-    bool default_namespaces;  /* default, kube-system, kube-public, kube-node-lease */
+    char *version;                      /* persona, "1.33" by default */
+    bool insecure;                      /* serve the plain HTTP port (default true) */
+    bool insecure_authn;                /* authenticate on the plain port too (default false:
+                                           the old insecure port trusted everyone) */
+    bool anonymous;                     /* allow anonymous requests (default true) */
+    bool default_namespaces;            /* default, kube-system, kube-public, kube-node-lease */
     efk_apiserver_identity *identities; /* NULL: one "admin" in system:masters */
     size_t nidentities;
-    json_t *group_rules;      /* object: group name -> rules array, or NULL */
-    json_t *objects;          /* array of objects to seed, in order (inline and files) */
-    size_t history;           /* watch history per resource (0: default 1000) */
-    size_t watch_queue;       /* events queued per watcher (0: default 1024) */
-    size_t max_objects;       /* 0: default 100000 */
-    size_t max_watchers;      /* 0: default 1024 */
-    size_t body_cap;          /* request body cap (0: 3 MiB, as kube-apiserver) */
-    int64_t watch_timeout_ns; /* server-chosen watch length: random in [t, 2t) (0: 30 min) */
+    json_t *group_rules;          /* object: group name -> rules array, or NULL */
+    json_t *objects;              /* array of objects to seed, in order (inline and files) */
+    size_t history;               /* watch history per resource (0: default 1000) */
+    size_t watch_queue;           /* events queued per watcher (0: default 1024) */
+    size_t max_objects;           /* 0: default 100000 */
+    size_t max_watchers;          /* 0: default 1024 */
+    size_t body_cap;              /* request body cap (0: 3 MiB, as kube-apiserver) */
+    int64_t watch_timeout_ns;     /* server-chosen watch length: random in [t, 2t) (0: 30 min) */
     int64_t bookmark_interval_ns; /* 0: 60 s */
     uint16_t port, insecure_port; /* 0: ephemeral */
 } efk_apiserver_config;
@@ -71,8 +71,8 @@ void efk_apiserver_config_cleanup(efk_apiserver_config *cfg);
 
 /* Start the fake: seed the store, open the listeners. `cfg` is copied;
  * `rt` is borrowed for the fake's life. 0 or a negative code with err. */
-int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt,
-                        efk_apiserver **out, efk_err *err) __attribute__((warn_unused_result));
+int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt, efk_apiserver **out,
+                        efk_err *err) __attribute__((warn_unused_result));
 
 /* Stop listening, end every watch, free. NULL-safe. */
 void efk_apiserver_stop(efk_apiserver *a);
@@ -84,7 +84,7 @@ const char *efk_apiserver_insecure_url(const efk_apiserver *a);
 /* The persona's gitVersion ("v1.33.0"), borrowed. */
 const char *efk_apiserver_version(const efk_apiserver *a);
 
-journal *efk_apiserver_journal(efk_apiserver *a);   /* borrowed */
+journal *efk_apiserver_journal(efk_apiserver *a);    /* borrowed */
 fault_chain *efk_apiserver_faults(efk_apiserver *a); /* borrowed */
 
 /* Everything as JSON: persona, identities, objects, counters (new ref). */
@@ -118,13 +118,12 @@ int efk_apiserver_object_apply(efk_apiserver *a, const json_t *obj, efk_err *err
     __attribute__((warn_unused_result));
 /* Merge-patch (RFC 7386) an object. `kind` is a kind, plural or short name;
  * `ns` NULL for cluster-scoped objects. */
-int efk_apiserver_object_patch(efk_apiserver *a, const char *kind, const char *ns,
-                               const char *name, const json_t *patch, efk_err *err)
+int efk_apiserver_object_patch(efk_apiserver *a, const char *kind, const char *ns, const char *name,
+                               const json_t *patch, efk_err *err)
     __attribute__((warn_unused_result));
 /* Delete an object (a namespace takes its contents along). -ENOENT if absent. */
 int efk_apiserver_object_delete(efk_apiserver *a, const char *kind, const char *ns,
-                                const char *name, efk_err *err)
-    __attribute__((warn_unused_result));
+                                const char *name, efk_err *err) __attribute__((warn_unused_result));
 /* A deep copy of an object, NULL when absent or the kind is unknown. */
 json_t *efk_apiserver_object_get(efk_apiserver *a, const char *kind, const char *ns,
                                  const char *name);

@@ -125,6 +125,7 @@ struct http_req {
     buf sent_copy;  /* the first body_cap bytes of a streamed/shaped body */
     uint64_t sent_total;
     bool answered;
+    bool journaled;
 };
 
 /* ---------------------------------------------------------------- routing */
@@ -774,7 +775,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     http_req *r = *con_cls;
     if (!r)
         return;
-    journal_exchange(r, toe);
+    if (!r->journaled)
+        journal_exchange(r, toe);
     req_free(r);
     *con_cls = NULL;
 }
@@ -857,6 +859,8 @@ static enum MHD_Result send_resp(http_req *r)
     if (p->drop) {
         if (p->rst)
             set_linger_rst(r->conn);
+        journal_exchange(r, MHD_REQUEST_TERMINATED_WITH_ERROR);
+        r->journaled = true;
         return MHD_NO;
     }
     if (!p->status)
@@ -876,6 +880,12 @@ static enum MHD_Result send_resp(http_req *r)
     if (p->close || r->partial != SIZE_MAX)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
     r->answered = true;
+    if (!p->stream && r->partial == SIZE_MAX && !r->dribble_bytes) {
+        /* Everything is known now: journal before the answer leaves, so a
+         * client that has its answer can already find it in the journal. */
+        journal_exchange(r, MHD_REQUEST_TERMINATED_COMPLETED_OK);
+        r->journaled = true;
+    }
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)p->status, mr);
     MHD_destroy_response(mr);
     return ret;

@@ -609,6 +609,30 @@ static json_t *index_settings(efk_es *es, const es_index *ix)
                      "version", "created", vcreated, "provided_name", ix->name);
 }
 
+/* "/_bulk" and friends also match "/{index}": as ES does, a method the
+ * endpoint lacks is a 405 naming the ones it has, not an index lookup. */
+static bool endpoint_methods(efk_es *es, http_req *req, http_resp *resp)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE", "HEAD"};
+    char allowed[64] = "";
+    for (size_t i = 0; i < 5; i++) {
+        route_match m;
+        memset(&m, 0, sizeof(m));
+        if (route_match_path(es->routes, methods[i], http_req_path(req), &m) == 0) {
+            if (strcmp(m.pattern, "/{index}") != 0) {
+                if (*allowed)
+                    strcat(allowed, ", ");
+                strcat(allowed, methods[i]);
+            }
+            route_match_cleanup(&m);
+        }
+    }
+    if (!*allowed)
+        return false;
+    es_reject(es, req, 405, allowed, resp);
+    return true;
+}
+
 static void h_index(void *arg, http_req *req, http_resp *resp)
 {
     efk_es *es = arg;
@@ -617,6 +641,8 @@ static void h_index(void *arg, http_req *req, http_resp *resp)
         return;
     const char *name = http_req_capture(req, "index");
     const char *m = http_req_method(req);
+    if (name[0] == '_' && endpoint_methods(es, req, resp))
+        return;
     if (strcmp(m, "PUT") == 0) {
         char reason[600];
         if (es_index_name_check(&c.p, name, strlen(name), reason, sizeof(reason))) {
@@ -1665,7 +1691,7 @@ static void h_nodes(void *arg, http_req *req, http_resp *resp)
     const es_persona *p = &es->persona;
     json_t *roles = p->major >= 7 ? json_pack("[ssss]", "data", "ingest", "master", "ml")
                                   : json_pack("[sss]", "master", "data", "ingest");
-    json_t *node = json_pack("{ss ss ss ss ss ss ss o s{} s{s[s] ss sI}}", "name", es->node_name,
+    json_t *node = json_pack("{ss ss ss ss ss ss ss so s{} s{s[s] ss sI}}", "name", es->node_name,
                              "transport_address", "127.0.0.1:9300", "host", "127.0.0.1", "ip",
                              "127.0.0.1", "version", p->number, "build_flavor", "default",
                              "build_hash", p->build_hash, "roles", roles, "attributes", "http",

@@ -377,7 +377,7 @@ int efk_es_fault_del(efk_es *es, const char *id)
 int efk_es_fail_items(efk_es *es, const efk_es_item_fault *f, char *id_out, efk_err *err)
 {
     json_t *params = json_pack("{si}", "status", f->status);
-    json_t *rule = json_pack("{s{sss*}ss}", "match", "path", "*_bulk", "method", NULL, "action",
+    json_t *rule = json_pack("{s{ss}ss}", "match", "path", "*_bulk", "action",
                              "es_items");
     if (!params || !rule) {
         json_decref(params);

@@ -1,0 +1,8 @@
+"""kubectl 1.33 against the fake (see kubectl_common.py)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kubectl_common import run  # noqa: E402
+
+sys.exit(run("1.33", sys.argv[1]))
