@@ -138,7 +138,9 @@ static int setup_vars(run_session *s)
         bin = getenv("EFKSIM_BIN");
     if (!bin || !*bin)
         bin = run_self_dir();
-    snprintf(s->bin, sizeof(s->bin), "%s", bin);
+    /* absolute: processes run in the work dir, not where efksim started */
+    if (!realpath(bin, s->bin))
+        snprintf(s->bin, sizeof(s->bin), "%s", bin);
     char scdir[PATH_MAX];
     if (!realpath(run_doc_dir(s->sc->doc), scdir))
         snprintf(scdir, sizeof(scdir), "%s", run_doc_dir(s->sc->doc));
