@@ -52,13 +52,13 @@ static const char *const k_patch[] = {"resource", "namespace", "name", "patch", 
 static const char *const k_delete[] = {"resource", "namespace", "name", NULL};
 static const char *const k_identity[] = {"identity", NULL};
 static const char *const k_fault_remove[] = {"id", NULL};
-static const char *const k_lock_add[] = {"image", "id", "locker", "address", "tag", "shared", NULL};
+static const char *const k_lock_add[] = {"image", "id", "locker", "address", "node", "client", "tag", NULL};
 static const char *const k_lock_remove[] = {"image", "id", "locker", NULL};
-static const char *const k_watcher[] = {"image", "address", "client", NULL};
+static const char *const k_watcher[] = {"image", "node", "client", "cookie", NULL};
 static const char *const k_client[] = {"client", NULL};
 static const char *const k_node[] = {"node", NULL};
-static const char *const k_bl_add[] = {"address", "expire", NULL};
-static const char *const k_bl_remove[] = {"address", NULL};
+static const char *const k_bl_add[] = {"address", "range", "expire", NULL};
+static const char *const k_bl_remove[] = {"address", "range", NULL};
 static const char *const k_proc[] = {"process", NULL};
 static const char *const k_kill[] = {"process", "signal", NULL};
 static const char *const k_write[] = {"stream", "lines", NULL};
@@ -220,16 +220,27 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
         return 0;
     case RUN_A_ES_DOWN:
     case RUN_A_ES_UP: return ck_object(c, ptr, v, k_none);
-    case RUN_A_RBD_LOCK_ADD:
+    case RUN_A_RBD_LOCK_ADD: {
+        /* the locker: an existing client, a new client on a node, or a
+         * literal client.N at an address (a client that may be long gone) */
         if ((rc = ck_object(c, ptr, v, k_lock_add)) ||
             (rc = ck_str(c, ptr, v, "image", true, &a->str[0])) ||
             (rc = ck_str(c, ptr, v, "id", true, &a->str[1])) ||
-            (rc = ck_str(c, ptr, v, "locker", true, &a->str[2])) ||
+            (rc = ck_str(c, ptr, v, "locker", false, &a->str[2])) ||
             (rc = ck_str(c, ptr, v, "address", false, &a->str[3])) ||
             (rc = ck_str(c, ptr, v, "tag", false, &a->str[4])) ||
-            (rc = ck_bool(c, ptr, v, "shared", false, &a->flag)))
+            (rc = ck_str(c, ptr, v, "node", false, &a->str[5])) ||
+            (rc = ck_int(c, ptr, v, "client", false, 1, INT64_MAX, &a->ns)))
             return rc;
+        int ways = (a->str[2] != NULL) + (a->str[5] != NULL) + (a->ns > 0);
+        if (ways != 1 || (a->str[2] && !a->str[3]) || (!a->str[2] && a->str[3]))
+            return run_doc_err(c->doc, c->err, -EINVAL, ptr,
+                               "name the locker one way: \"client\" (an existing client's "
+                               "number), \"node\" (a new client on that node's IP), or "
+                               "\"locker\" (\"client.N\") with its \"address\" "
+                               "(\"IP:0/nonce\")");
         return run_fakes_check_rbd(c, ptr, v, a);
+    }
     case RUN_A_RBD_LOCK_REMOVE:
         if ((rc = ck_object(c, ptr, v, k_lock_remove)) ||
             (rc = ck_str(c, ptr, v, "image", true, &a->str[0])) ||
@@ -238,19 +249,42 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
             return rc;
         return run_fakes_check_rbd(c, ptr, v, a);
     case RUN_A_RBD_WATCHER_ADD:
-    case RUN_A_RBD_WATCHER_REMOVE:
+    case RUN_A_RBD_WATCHER_REMOVE: {
+        int64_t cookie = 0;
         if ((rc = ck_object(c, ptr, v, k_watcher)) ||
             (rc = ck_str(c, ptr, v, "image", true, &a->str[0])) ||
-            (rc = ck_str(c, ptr, v, "address", true, &a->str[1])) ||
-            (rc = ck_str(c, ptr, v, "client", false, &a->str[2])))
+            (rc = ck_str(c, ptr, v, "node", false, &a->str[1])) ||
+            (rc = ck_int(c, ptr, v, "client", false, 1, INT64_MAX, &a->ns)) ||
+            (rc = ck_int(c, ptr, v, "cookie", false, 0, INT64_MAX, &cookie)))
             return rc;
+        a->lines = (uint64_t)cookie;
+        if (a->kind == RUN_A_RBD_WATCHER_ADD && !a->str[1] == !a->ns)
+            return run_doc_err(c->doc, c->err, -EINVAL, ptr,
+                               "give \"client\" (an existing client's number) or \"node\" (a "
+                               "new client on that node's IP)");
+        if (a->kind == RUN_A_RBD_WATCHER_REMOVE && !a->ns)
+            return ck_missing(c, ptr, "client");
         return run_fakes_check_rbd(c, ptr, v, a);
+    }
     case RUN_A_RBD_CLIENT_DEAD:
-    case RUN_A_RBD_CLIENT_ALIVE:
-        if ((rc = ck_object(c, ptr, v, k_client)) ||
-            (rc = ck_str(c, ptr, v, "client", true, &a->str[0])))
+    case RUN_A_RBD_CLIENT_ALIVE: {
+        json_t *cl = json_object_get(v, "client");
+        if ((rc = ck_object(c, ptr, v, k_client)))
             return rc;
+        if (!cl)
+            return ck_missing(c, ptr, "client");
+        /* 4120 or "client.4120" */
+        const char *cs = json_string_value(cl);
+        if (json_is_integer(cl) && json_integer_value(cl) > 0)
+            a->ns = json_integer_value(cl);
+        else if (cs && strncmp(cs, "client.", 7) == 0 && cs[7] &&
+                 strspn(cs + 7, "0123456789") == strlen(cs + 7))
+            a->ns = strtoll(cs + 7, NULL, 10);
+        if (a->ns <= 0)
+            return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(p, sizeof(p), ptr, "client"),
+                               "expected a client as a number (4120) or \"client.4120\"");
         return run_fakes_check_rbd(c, ptr, v, a);
+    }
     case RUN_A_RBD_NODE_DEAD:
     case RUN_A_RBD_NODE_ALIVE:
         if ((rc = ck_object(c, ptr, v, k_node)) ||
@@ -258,14 +292,17 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
             return rc;
         return run_fakes_check_rbd(c, ptr, v, a);
     case RUN_A_RBD_BLOCKLIST_ADD:
+        a->ns = -1;
         if ((rc = ck_object(c, ptr, v, k_bl_add)) ||
             (rc = ck_str(c, ptr, v, "address", true, &a->str[0])) ||
+            (rc = ck_bool(c, ptr, v, "range", false, &a->flag)) ||
             (rc = ck_duration(c, ptr, v, "expire", false, &a->ns)))
             return rc;
         return run_fakes_check_rbd(c, ptr, v, a);
     case RUN_A_RBD_BLOCKLIST_REMOVE:
         if ((rc = ck_object(c, ptr, v, k_bl_remove)) ||
-            (rc = ck_str(c, ptr, v, "address", true, &a->str[0])))
+            (rc = ck_str(c, ptr, v, "address", true, &a->str[0])) ||
+            (rc = ck_bool(c, ptr, v, "range", false, &a->flag)))
             return rc;
         return run_fakes_check_rbd(c, ptr, v, a);
     case RUN_A_PROCESS_START:

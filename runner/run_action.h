@@ -71,8 +71,8 @@ typedef struct run_action {
     run_rotate_mode rotate; /* logs.rotate (NONE: the log's own) */
     json_t *objects;     /* apiserver.create/update: array of objects (owned) */
     const char *str[6];  /* kind-specific names (see run_action.c) */
-    bool flag;           /* rbd.lock.add "shared"; rbd "no_blocklist"... */
-    int64_t ns;          /* rbd.blocklist.add "expire" (0: none) */
+    bool flag;           /* patch "strategic"; rbd blocklist "range" */
+    int64_t ns;          /* rbd: "expire" (-1: the default), "client" numbers */
 } run_action;
 
 /* Parse an action at `ptr`. `base_dir` resolves files. 0 or -EINVAL. */

@@ -79,15 +79,17 @@ typedef struct run_fake_ops {
 
 FAKE_OPS(apiserver)
 FAKE_OPS(es)
+FAKE_OPS(rbd)
 
-static const run_fake_ops *const ops_table[RUN_FAKE_N] = {&apiserver_ops, &es_ops, NULL};
+static const run_fake_ops *const ops_table[RUN_FAKE_N] = {&apiserver_ops, &es_ops, &rbd_ops};
 
 /* The domain fault actions each fake registers on its chain (for checking
  * rules at load time, before the fake runs). */
-static const char *const fake_domains[RUN_FAKE_N][4] = {
+static const char *const fake_domains[RUN_FAKE_N][8] = {
     {"watch_drop", "watch_expire", "too_many_requests", NULL},
     {"es_items", "es_reject", NULL},
-    {NULL},
+    {"rbd_fail", "rbd_errno", "rbd_hang", "rbd_partial", "rbd_mon_unreachable", "rbd_auth_error",
+     NULL},
 };
 
 struct run_fakes_cfg {
@@ -213,7 +215,7 @@ int run_fakes_declare_vars(const run_fakes_cfg *cfg, run_vars *v)
         {"apiserver.url", "apiserver.insecure_url", "apiserver.host", "apiserver.port",
          "apiserver.version", "token", "sa_dir", "kubeconfig"},
         {"es.url", "es.host", "es.port", NULL},
-        {"rbd.mon", "rbd.url", NULL},
+        {"rbd.mon", "rbd.url", "rbd.release", NULL},
     };
     int rc;
     for (int f = 0; f < RUN_FAKE_N; f++) {
@@ -415,11 +417,10 @@ int run_fakes_set_vars(run_fakes *f, run_vars *v)
             return rc;
     }
     if (f->fake[RUN_FAKE_RBD]) {
-        const char *url = ops_table[RUN_FAKE_RBD]->url(f->fake[RUN_FAKE_RBD]);
-        split_url(url, host, sizeof(host), port, sizeof(port));
-        char mon[300];
-        snprintf(mon, sizeof(mon), "%s:%s", host, port);
-        if ((rc = run_vars_set(v, "rbd.mon", mon)) || (rc = run_vars_set(v, "rbd.url", url)))
+        efk_rbd *r = f->fake[RUN_FAKE_RBD];
+        if ((rc = run_vars_set(v, "rbd.mon", efk_rbd_mon(r))) ||
+            (rc = run_vars_set(v, "rbd.url", efk_rbd_url(r))) ||
+            (rc = run_vars_set(v, "rbd.release", efk_rbd_release(r))))
             return rc;
     }
     efk_apiserver *a = f->fake[RUN_FAKE_APISERVER];
@@ -487,14 +488,9 @@ int run_fakes_env(run_fakes *f, const char *identity, char ***envp, size_t *n)
     if (f->fake[RUN_FAKE_ES] &&
         (rc = env_add(envp, n, "EFKSIM_ES_URL", efk_es_url(f->fake[RUN_FAKE_ES]))))
         return rc;
-    if (f->fake[RUN_FAKE_RBD]) {
-        char mon[300];
-        split_url(ops_table[RUN_FAKE_RBD]->url(f->fake[RUN_FAKE_RBD]), host, sizeof(host), port,
-                  sizeof(port));
-        snprintf(mon, sizeof(mon), "%s:%s", host, port);
-        if ((rc = env_add(envp, n, "EFKSIM_RBD_MON", mon)))
-            return rc;
-    }
+    if (f->fake[RUN_FAKE_RBD] &&
+        (rc = env_add(envp, n, "EFKSIM_RBD_MON", efk_rbd_mon(f->fake[RUN_FAKE_RBD]))))
+        return rc;
     return 0;
 }
 
@@ -521,6 +517,53 @@ static int rotate_token(run_fakes *f, const char *name, efk_err *err)
     if (d->paths.token && (rc = fs_write_file(d->paths.token, tok, strlen(tok), 0600, err)))
         return rc;
     return 0;
+}
+
+/* Ceph's way of naming an errno in messages. */
+static int rbd_fail(efk_err *err, int rc, const char *what)
+{
+    if (err && err->msg[0])
+        return rc;
+    return efk_err_set(err, rc, "%s: %s", what, strerror(-rc));
+}
+
+static int rbd_exec(efk_rbd *r, const run_action *a, efk_err *err)
+{
+    int rc = 0;
+    const char *name = run_action_kind_names[a->kind];
+    switch (a->kind) {
+    case RUN_A_RBD_LOCK_ADD: {
+        efk_rbd_lock l = {.image = a->str[0], .cookie = a->str[1], .tag = a->str[4],
+                          .client = (uint64_t)(a->ns > 0 ? a->ns : 0), .node = a->str[5],
+                          .locker = a->str[2], .address = a->str[3]};
+        rc = efk_rbd_lock_add(r, &l, err);
+        break;
+    }
+    case RUN_A_RBD_LOCK_REMOVE:
+        rc = efk_rbd_lock_remove(r, a->str[0], a->str[1], a->str[2], err);
+        break;
+    case RUN_A_RBD_WATCHER_ADD: {
+        uint64_t id = 0;
+        rc = efk_rbd_watcher_add(r, a->str[0], (uint64_t)(a->ns > 0 ? a->ns : 0), a->str[1],
+                                 a->lines, &id, err);
+        break;
+    }
+    case RUN_A_RBD_WATCHER_REMOVE:
+        rc = efk_rbd_watcher_remove(r, a->str[0], (uint64_t)a->ns, a->lines, err);
+        break;
+    case RUN_A_RBD_CLIENT_DEAD: rc = efk_rbd_client_dead(r, (uint64_t)a->ns); break;
+    case RUN_A_RBD_CLIENT_ALIVE: rc = efk_rbd_client_alive(r, (uint64_t)a->ns); break;
+    case RUN_A_RBD_NODE_DEAD: rc = efk_rbd_node_dead(r, a->str[0]); break;
+    case RUN_A_RBD_NODE_ALIVE: rc = efk_rbd_node_alive(r, a->str[0]); break;
+    case RUN_A_RBD_BLOCKLIST_ADD:
+        rc = efk_rbd_blocklist_add(r, a->str[0], a->flag, a->ns, err);
+        break;
+    case RUN_A_RBD_BLOCKLIST_REMOVE:
+        rc = efk_rbd_blocklist_remove(r, a->str[0], a->flag, err);
+        break;
+    default: return efk_err_set(err, -ENOSYS, "%s: not an rbd action", name);
+    }
+    return rc ? rbd_fail(err, rc, name) : 0;
 }
 
 int run_fakes_exec(run_fakes *f, const run_action *a, efk_err *err)
@@ -578,6 +621,8 @@ int run_fakes_exec(run_fakes *f, const run_action *a, efk_err *err)
         return 0;
     default: break;
     }
+    if (fid == RUN_FAKE_RBD)
+        return rbd_exec(f->fake[RUN_FAKE_RBD], a, err);
     return efk_err_set(err, -ENOSYS, "%s: not available in this build of efksim", name);
 }
 
@@ -821,6 +866,125 @@ static int eval_delivery(run_pred *p, run_world *w, buf *obs)
     return ok;
 }
 
+/* An rbd lock or watcher entry matches the condition's filters. */
+static bool entry_has(const json_t *e, const char *key, const char *glob)
+{
+    if (!glob)
+        return true;
+    const char *v = json_string_value(json_object_get(e, key));
+    return v && fault_glob(glob, v);
+}
+
+static void list_brief(buf *obs, const json_t *arr, const char *k1, const char *k2)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e) {
+        put(obs, "%s%s", i ? ", " : "", json_string_value(json_object_get(e, k1)) ?: "?");
+        if (k2) {
+            json_t *v = json_object_get(e, k2);
+            if (json_is_string(v))
+                put(obs, " %s", json_string_value(v));
+            else if (json_is_integer(v))
+                put(obs, " %lld", (long long)json_integer_value(v));
+        }
+    }
+}
+
+static int eval_rbd(run_pred *p, run_world *w, buf *obs)
+{
+    efk_rbd *r = w->rbd;
+    int rr = 0;
+    switch (p->kind) {
+    case RUN_P_RBD_LOCK: {
+        json_t *rec = efk_rbd_locks(r, p->str[0], &rr);
+        if (!rec) {
+            put(obs, "no image %s", p->str[0]);
+            return !p->exists;
+        }
+        json_t *lockers = json_object_get(rec, "lockers");
+        size_t n = 0, i;
+        json_t *e;
+        json_array_foreach(lockers, i, e) {
+            if (entry_has(e, "cookie", p->str[1]) && entry_has(e, "locker", p->str[2]))
+                n++;
+        }
+        if (json_array_size(lockers)) {
+            put(obs, "%s lock held by ", json_string_value(json_object_get(rec, "type")) ?: "a");
+            list_brief(obs, lockers, "locker", "cookie");
+        } else {
+            put(obs, "no lock");
+        }
+        json_decref(rec);
+        return p->exists ? n > 0 : n == 0;
+    }
+    case RUN_P_RBD_WATCHER: {
+        json_t *ws = efk_rbd_watchers(r, p->str[0], &rr);
+        if (!ws) {
+            put(obs, "no image %s", p->str[0]);
+            return !p->exists;
+        }
+        size_t n = 0, i;
+        json_t *e;
+        json_array_foreach(ws, i, e) {
+            if (entry_has(e, "address", p->str[1]))
+                n++;
+        }
+        if (json_array_size(ws)) {
+            put(obs, "watchers: ");
+            list_brief(obs, ws, "address", "client");
+        } else {
+            put(obs, "no watchers");
+        }
+        json_decref(ws);
+        return p->exists ? n > 0 : n == 0;
+    }
+    case RUN_P_RBD_BLOCKLIST: {
+        bool is = efk_rbd_is_blocklisted(r, p->str[0]);
+        json_t *bl = efk_rbd_blocklist(r);
+        put(obs, "%s is %sblocklisted; blocklist: ", p->str[0], is ? "" : "not ");
+        if (json_array_size(bl))
+            list_brief(obs, bl, json_object_get(json_array_get(bl, 0), "addr") ? "addr" : "range",
+                       NULL);
+        else
+            put(obs, "empty");
+        json_decref(bl);
+        return p->exists ? is : !is;
+    }
+    case RUN_P_RBD_AUDIT: {
+        if (p->ops) {
+            /* each pattern's first match after the previous one's */
+            uint64_t at = 0;
+            for (size_t i = 0; i < p->nops; i++) {
+                uint64_t seq = efk_rbd_audit_find(r, at, json_array_get(p->ops, i));
+                if (!seq) {
+                    char *m = json_dumps(json_array_get(p->ops, i), JSON_COMPACT);
+                    put(obs, "no %s %s", m ? m : "?",
+                        i ? "after the earlier ones (audit entry " : "in the audit log");
+                    if (i)
+                        put(obs, "%llu)", (unsigned long long)at);
+                    free(m);
+                    return 0;
+                }
+                at = seq;
+            }
+            put(obs, "all %zu in order, the last at audit entry %llu", p->nops,
+                (unsigned long long)at);
+            return 1;
+        }
+        const json_t *m = json_object_get(p->spec, "match");
+        int64_t n = 0;
+        uint64_t at = 0;
+        while ((at = efk_rbd_audit_find(r, at, m)) != 0 && n < INT64_MAX)
+            n++;
+        put(obs, "%lld matching audit entr%s", (long long)n, n == 1 ? "y" : "ies");
+        return run_count_ok(&p->count, n);
+    }
+    default: break;
+    }
+    return -EINVAL;
+}
+
 int run_fakes_eval(run_pred *p, run_world *w, buf *observed)
 {
     switch (p->kind) {
@@ -840,6 +1004,13 @@ int run_fakes_eval(run_pred *p, run_world *w, buf *observed)
         if (!w->es)
             break;
         return eval_delivery(p, w, observed);
+    case RUN_P_RBD_LOCK:
+    case RUN_P_RBD_WATCHER:
+    case RUN_P_RBD_BLOCKLIST:
+    case RUN_P_RBD_AUDIT:
+        if (!w->rbd)
+            break;
+        return eval_rbd(p, w, observed);
     default: break;
     }
     put(observed, "%s is not available in this build of efksim", run_pred_kind_names[p->kind]);
@@ -848,6 +1019,35 @@ int run_fakes_eval(run_pred *p, run_world *w, buf *observed)
 
 void run_fakes_context(const run_pred *p, run_world *w, buf *out)
 {
+    if ((p->kind == RUN_P_RBD_AUDIT || p->kind == RUN_P_RBD_LOCK ||
+         p->kind == RUN_P_RBD_WATCHER || p->kind == RUN_P_RBD_BLOCKLIST) &&
+        w->rbd) {
+        json_t *all = efk_rbd_audit(w->rbd, 0);
+        size_t n = json_array_size(all), from = n > 8 ? n - 8 : 0;
+        put(out, "\n    last %zu of %zu rbd audit entries:", n - from, n);
+        for (size_t i = from; i < n; i++) {
+            json_t *e = json_array_get(all, i);
+            json_t *argv = json_object_get(e, "argv");
+            put(out, "\n      #%lld %s", (long long)json_integer_value(json_object_get(e, "seq")),
+                json_string_value(json_object_get(e, "event")) ?: "?");
+            const char *keys[] = {"op", "tool", "client", "pool", "image", "cookie", "locker",
+                                  "addr", NULL};
+            for (const char **k = keys; *k; k++) {
+                const char *v = json_string_value(json_object_get(e, *k));
+                if (v)
+                    put(out, " %s=%s", *k, v);
+            }
+            if (json_is_array(argv)) {
+                char *a = json_dumps(argv, JSON_COMPACT);
+                put(out, " argv=%.200s", a ? a : "");
+                free(a);
+            }
+            if (json_object_get(e, "r"))
+                put(out, " r=%lld", (long long)json_integer_value(json_object_get(e, "r")));
+        }
+        json_decref(all);
+        return;
+    }
     if (p->kind == RUN_P_ES_DELIVERY && w->es) {
         json_t *rep = efk_es_delivery_render(w->es, p->str[2]);
         char *s = rep ? json_dumps(rep, JSON_COMPACT) : NULL;

@@ -135,8 +135,7 @@ static const char *const k_delivery[] = {"stream",     "expected",  "delivered",
 static const char *const k_lock[] = {"image", "id", "locker", "exists", NULL};
 static const char *const k_watcher[] = {"image", "address", "exists", NULL};
 static const char *const k_blocklist[] = {"address", "exists", NULL};
-static const char *const k_audit[] = {"op", "image", "result", "order", COUNT_KEYS, NULL};
-static const char *const k_audit_op[] = {"op", "image", "result", NULL};
+static const char *const k_audit[] = {"match", "order", COUNT_KEYS, NULL};
 static const char *const k_proc[] = {"process", NULL};
 static const char *const k_exited[] = {"process", "code", "signal", NULL};
 static const char *const k_restarts[] = {"process", COUNT_KEYS, NULL};
@@ -323,41 +322,42 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
             return rc;
         return 0;
     case RUN_P_RBD_AUDIT: {
+        /* audit entries are the fake's own: match any of their fields
+         * ("op", "pool", "image", "cookie", "locker", "addr", "client",
+         * "tool", "r", ...); string values are globs */
         if ((rc = ck_object(c, ptr, v, k_audit)))
             return rc;
         json_t *order = json_object_get(v, "order");
+        json_t *match = json_object_get(v, "match");
+        if (!order == !match)
+            return run_doc_err(c->doc, c->err, -EINVAL, ptr,
+                               "give \"match\" (audit fields, with a count) or \"order\" (a "
+                               "list of them that must happen in that order)");
         if (order) {
             run_ptr_join(sub, sizeof(sub), ptr, "order");
-            if (json_object_get(v, "op") || json_object_get(v, "count") ||
-                json_object_get(v, "min") || json_object_get(v, "max"))
+            if (json_object_get(v, "count") || json_object_get(v, "min") ||
+                json_object_get(v, "max"))
                 return run_doc_err(c->doc, c->err, -EINVAL, sub,
-                                   "\"order\" lists operations by itself; it cannot go with "
-                                   "\"op\" or a count");
+                                   "\"order\" cannot go with a count");
             if (!json_is_array(order) || json_array_size(order) < 2)
                 return run_doc_err(c->doc, c->err, -EINVAL, sub,
-                                   "expected an array of at least 2 operation matchers");
+                                   "expected an array of at least 2 audit patterns");
             size_t i;
             json_t *x;
             json_array_foreach(order, i, x) {
                 char q[RUN_PTR_MAX];
-                run_ptr_index(q, sizeof(q), sub, i);
-                const char *s;
-                int64_t r;
-                if ((rc = ck_object(c, q, x, k_audit_op)) ||
-                    (rc = ck_str(c, q, x, "op", true, &s)) ||
-                    (rc = ck_str(c, q, x, "image", false, &s)) ||
-                    (rc = ck_int(c, q, x, "result", false, -4095, 4095, &r)))
-                    return rc;
+                if (!json_is_object(x) || json_object_size(x) == 0)
+                    return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_index(q, sizeof(q), sub, i),
+                                       "expected an object of audit fields, like {\"op\": "
+                                       "\"lock_break\"}");
             }
             p->ops = order;
             p->nops = json_array_size(order);
             return 0;
         }
-        const char *s;
-        int64_t r;
-        if ((rc = ck_str(c, ptr, v, "op", true, &s)) || (rc = ck_str(c, ptr, v, "image", false, &s)) ||
-            (rc = ck_int(c, ptr, v, "result", false, -4095, 4095, &r)))
-            return rc;
+        if (!json_is_object(match) || json_object_size(match) == 0)
+            return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(sub, sizeof(sub), ptr, "match"),
+                               "expected an object of audit fields, like {\"op\": \"lock_break\"}");
         return ck_count(c, ptr, v, 1, &p->count);
     }
     case RUN_P_PROC_STARTED:
@@ -661,14 +661,14 @@ static void describe(const run_pred *p, buf *out)
                     run_count_render(&p->dcount[k], cnt, sizeof(cnt)));
         break;
     case RUN_P_RBD_LOCK:
-        put(out, "rbd image %s %s a lock", p->str[0], p->exists ? "has" : "has no");
+        put(out, "rbd image %s %s", p->str[0], p->exists ? "has a lock" : "has no lock");
         if (p->str[1])
             put(out, " with id \"%s\"", p->str[1]);
         if (p->str[2])
             put(out, " held by %s", p->str[2]);
         break;
     case RUN_P_RBD_WATCHER:
-        put(out, "rbd image %s %s a watcher", p->str[0], p->exists ? "has" : "has no");
+        put(out, "rbd image %s %s", p->str[0], p->exists ? "has a watcher" : "has no watcher");
         if (p->str[1])
             put(out, " at %s", p->str[1]);
         break;
@@ -677,15 +677,17 @@ static void describe(const run_pred *p, buf *out)
         break;
     case RUN_P_RBD_AUDIT:
         if (p->ops) {
-            put(out, "the rbd store saw, in this order:");
-            for (size_t i = 0; i < p->nops; i++)
-                put(out, "%s \"%s\"", i ? "," : "",
-                    json_string_value(json_object_get(json_array_get(p->ops, i), "op")));
+            put(out, "the rbd store carried out, in this order:");
+            for (size_t i = 0; i < p->nops; i++) {
+                char *m = json_dumps(json_array_get(p->ops, i), JSON_COMPACT);
+                put(out, "%s %s", i ? "," : "", m ? m : "?");
+                free(m);
+            }
         } else {
-            put(out, "the rbd store saw %s \"%s\" operation%s",
-                run_count_render(&p->count, cnt, sizeof(cnt)),
-                json_string_value(json_object_get(p->spec, "op")),
-                plural(&p->count));
+            char *m = json_dumps(json_object_get(p->spec, "match"), JSON_COMPACT);
+            put(out, "the rbd store carried out %s operation%s matching %s",
+                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count), m ? m : "?");
+            free(m);
         }
         break;
     case RUN_P_PROC_STARTED: put(out, "process %s started", proc_name(p)); break;

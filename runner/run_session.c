@@ -138,7 +138,9 @@ static int setup_vars(run_session *s)
         bin = getenv("EFKSIM_BIN");
     if (!bin || !*bin)
         bin = run_self_dir();
-    snprintf(s->bin, sizeof(s->bin), "%s", bin);
+    /* absolute: processes run in the work dir, not where efksim started */
+    if (!realpath(bin, s->bin))
+        snprintf(s->bin, sizeof(s->bin), "%s", bin);
     char scdir[PATH_MAX];
     if (!realpath(run_doc_dir(s->sc->doc), scdir))
         snprintf(scdir, sizeof(scdir), "%s", run_doc_dir(s->sc->doc));
@@ -722,8 +724,38 @@ static void tick_expect(run_session *s, bool final)
     }
 }
 
+/* An exchange is journaled once its answer is complete on the server's side,
+ * which can be a moment after the client has it (and has exited). Before the
+ * end-of-run checks, let the journals settle: until no entry arrived for
+ * SETTLE_TICKS ticks, for at most SETTLE_MAX_NS. */
+#define SETTLE_TICKS 3
+#define SETTLE_MAX_NS (INT64_C(500) * 1000000)
+
+static void settle_journals(run_session *s)
+{
+    uint64_t last[RUN_FAKE_N] = {0};
+    int quiet = 0;
+    int64_t until = now(s) + SETTLE_MAX_NS;
+    while (quiet < SETTLE_TICKS && now(s) < until) {
+        bool changed = false;
+        for (int f = 0; f < RUN_FAKE_N; f++) {
+            if (!s->w.journals[f])
+                continue;
+            uint64_t added, dropped, seq;
+            journal_stats(s->w.journals[f], &added, &dropped, &seq);
+            if (seq != last[f])
+                changed = true;
+            last[f] = seq;
+        }
+        quiet = changed ? 0 : quiet + 1;
+        if (quiet < SETTLE_TICKS)
+            poll(NULL, 0, (int)(RUN_TICK_NS / 1000000));
+    }
+}
+
 static void end_expect(run_session *s)
 {
+    settle_journals(s);
     /* the last check of always/never, then the end-of-run ones */
     tick_expect(s, true);
     for (size_t i = 0; i < s->sc->nexpects; i++) {
