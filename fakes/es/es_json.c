@@ -19,9 +19,9 @@
  * rejects invalid UTF-8 the way Jackson does).
  */
 
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-#define HASZERO(v) (((v) - ONES) & ~(v) & HIGHS)
+#define ONES       UINT64_C(0x0101010101010101)
+#define HIGHS      UINT64_C(0x8080808080808080)
+#define HASZERO(v) (((v)-ONES) & ~(v)&HIGHS)
 
 static inline uint64_t special_bytes(uint64_t w)
 {
@@ -187,8 +187,8 @@ static const char *skip_number(const char *p, const char *end)
 
 static inline bool ident_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || c >= 0x80;
 }
 
 static const char *skip_literal(const char *p, const char *end)
@@ -407,16 +407,26 @@ enum {
 const char *es_tok_name(es_tok t)
 {
     switch (t) {
-    case ES_TOK_START_OBJECT: return "START_OBJECT";
-    case ES_TOK_END_OBJECT: return "END_OBJECT";
-    case ES_TOK_START_ARRAY: return "START_ARRAY";
-    case ES_TOK_END_ARRAY: return "END_ARRAY";
-    case ES_TOK_FIELD_NAME: return "FIELD_NAME";
-    case ES_TOK_VALUE_STRING: return "VALUE_STRING";
-    case ES_TOK_VALUE_NUMBER: return "VALUE_NUMBER";
-    case ES_TOK_VALUE_BOOLEAN: return "VALUE_BOOLEAN";
-    case ES_TOK_VALUE_NULL: return "VALUE_NULL";
-    case ES_TOK_NONE: break;
+    case ES_TOK_START_OBJECT:
+        return "START_OBJECT";
+    case ES_TOK_END_OBJECT:
+        return "END_OBJECT";
+    case ES_TOK_START_ARRAY:
+        return "START_ARRAY";
+    case ES_TOK_END_ARRAY:
+        return "END_ARRAY";
+    case ES_TOK_FIELD_NAME:
+        return "FIELD_NAME";
+    case ES_TOK_VALUE_STRING:
+        return "VALUE_STRING";
+    case ES_TOK_VALUE_NUMBER:
+        return "VALUE_NUMBER";
+    case ES_TOK_VALUE_BOOLEAN:
+        return "VALUE_BOOLEAN";
+    case ES_TOK_VALUE_NULL:
+        return "VALUE_NULL";
+    case ES_TOK_NONE:
+        break;
     }
     return "null";
 }
@@ -601,8 +611,7 @@ static int lex_string(es_lex *lx)
                 if (e >= 0x20 && e < 0x80)
                     return fail(lx, (size_t)(p + 1 - lx->s), 2,
                                 "Unrecognized character escape '%c' (code %d)", e, e);
-                return fail(lx, (size_t)(p + 1 - lx->s), 2, "Unrecognized character escape %s",
-                            cd);
+                return fail(lx, (size_t)(p + 1 - lx->s), 2, "Unrecognized character escape %s", cd);
             }
             continue;
         }
@@ -654,7 +663,8 @@ static int lex_number(es_lex *lx)
     if (*p == '0') {
         p++;
         if (p < end && *p >= '0' && *p <= '9')
-            return fail(lx, (size_t)(p - s), 2, "Invalid numeric value: Leading zeroes not allowed");
+            return fail(lx, (size_t)(p - s), 2,
+                        "Invalid numeric value: Leading zeroes not allowed");
     } else {
         while (p < end && *p >= '0' && *p <= '9')
             p++;
@@ -803,8 +813,8 @@ static int lex_key(es_lex *lx)
     if (lx->dup_keys) {
         for (size_t i = lx->nkeys; i > 0 && lx->keys[i - 1].depth == lx->depth; i--) {
             if (lx->keys[i - 1].len == klen && memcmp(lx->keys[i - 1].p, k, klen) == 0)
-                return fail(lx, lx->pos, 1, "Duplicate field '%.*s'", (int)(klen > 200 ? 200 : klen),
-                            k);
+                return fail(lx, lx->pos, 1, "Duplicate field '%.*s'",
+                            (int)(klen > 200 ? 200 : klen), k);
         }
         if (lx->nkeys == lx->keys_cap) {
             size_t nc = lx->keys_cap ? lx->keys_cap * 2 : 32;
@@ -823,7 +833,8 @@ static int lex_key(es_lex *lx)
     if (p >= lx->s + lx->len)
         return unexpected_eof(lx);
     if (*p != ':')
-        return unexpected(lx, (size_t)(p - lx->s), "was expecting a colon to separate field name and value");
+        return unexpected(lx, (size_t)(p - lx->s),
+                          "was expecting a colon to separate field name and value");
     lx->pos = (size_t)(p + 1 - lx->s);
     lx->tok = ES_TOK_FIELD_NAME;
     lx->state = ST_OBJ_VALUE;
@@ -1007,11 +1018,21 @@ int es_json_unescape(const char *p, size_t len, buf *out)
         char e = p[i + 1];
         char c;
         switch (e) {
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
+        case 'b':
+            c = '\b';
+            break;
+        case 'f':
+            c = '\f';
+            break;
+        case 'n':
+            c = '\n';
+            break;
+        case 'r':
+            c = '\r';
+            break;
+        case 't':
+            c = '\t';
+            break;
         case 'u': {
             if (i + 6 > len)
                 return -EINVAL;
@@ -1035,7 +1056,9 @@ int es_json_unescape(const char *p, size_t len, buf *out)
             start = i;
             continue;
         }
-        default: c = e; break;
+        default:
+            c = e;
+            break;
         }
         if ((rc = buf_append(out, &c, 1)))
             return rc;

@@ -16,8 +16,8 @@
  * exceptions (the same zeroing, a fraction of the overhead). */
 static char *chunk_alloc(size_t size)
 {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                   -1, 0);
+    void *p =
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -37,13 +37,13 @@ struct es_store {
     pthread_mutex_t spare_lock;
     char **spare;
     size_t nspare;
-    size_t spare_cap;       /* chunks kept at most (limit-dependent) */
+    size_t spare_cap; /* chunks kept at most (limit-dependent) */
     pthread_rwlock_t lock;
     es_store_config cfg;
     rng uuid_rng;
-    es_index **ix;          /* sorted by name */
+    es_index **ix; /* sorted by name */
     size_t nix;
-    uint64_t bytes;         /* over all indices */
+    uint64_t bytes; /* over all indices */
 };
 
 es_store *es_store_new(const es_store_config *cfg)
@@ -403,8 +403,8 @@ static int grow_table(es_store *s, es_index *ix)
 }
 
 /* Copy id + source into the chunk space; NULL on ENOMEM. */
-static char *store_bytes(es_store *s, es_index *ix, const char *id, size_t id_len,
-                         const char *src, size_t src_len)
+static char *store_bytes(es_store *s, es_index *ix, const char *id, size_t id_len, const char *src,
+                         size_t src_len)
 {
     size_t need = id_len + src_len;
     if (!ix->nchunks || ix->chunk_size - ix->chunk_used < need) {

@@ -119,10 +119,12 @@ static void test_config(void **state)
     expect_config_error("{\"version\":\"3.0\"}", "/version", "unsupported Elasticsearch version");
     expect_config_error("{\"store_limit\":\"lots\"}", "/store_limit", "byte size");
     expect_config_error("{\"store\":\"disk\"}", "/store", "\"full\" or \"accounting\"");
-    expect_config_error("{\"security\":{\"users\":[{\"name\":\"a\"}]}}", "/security/users/0/password",
-                        "expected a string");
-    expect_config_error("{\"accounting\":{\"regex\":\"(x\"}}", "/accounting/regex", "regular expression");
-    expect_config_error("{\"accounting\":{\"feild\":\"x\"}}", "/accounting/feild", "allowed: field");
+    expect_config_error("{\"security\":{\"users\":[{\"name\":\"a\"}]}}",
+                        "/security/users/0/password", "expected a string");
+    expect_config_error("{\"accounting\":{\"regex\":\"(x\"}}", "/accounting/regex",
+                        "regular expression");
+    expect_config_error("{\"accounting\":{\"feild\":\"x\"}}", "/accounting/feild",
+                        "allowed: field");
     expect_config_error("{\"expected\":{\"s\":-1}}", "/expected/s", "line count");
     efk_es_config cfg;
     efk_es_config_init(&cfg);
@@ -145,8 +147,12 @@ static void test_api_faults_and_queries(void **state)
     efk_es *es = start("{\"version\":\"7.17\",\"expected\":{\"s\":5}}", NULL);
     efk_err err;
     uint32_t pos[] = {2};
-    efk_es_item_fault f = {.id = "f1", .status = 429, .positions = pos, .npositions = 1,
-                           .probability = -1, .times = 1};
+    efk_es_item_fault f = {.id = "f1",
+                           .status = 429,
+                           .positions = pos,
+                           .npositions = 1,
+                           .probability = -1,
+                           .times = 1};
     char id[FAULT_ID_MAX];
     assert_int_equal(efk_es_fail_items(es, &f, id, &err), 0);
     assert_string_equal(id, "f1");
@@ -157,10 +163,13 @@ static void test_api_faults_and_queries(void **state)
     json_t *j = http_json("POST", es, "/_bulk", body, &st);
     assert_int_equal(st, 200);
     json_t *items = json_object_get(j, "items");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(items, 1), "index"), "status")), 429);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_array_get(items, 1), "index"), "status")),
+                     429);
     json_decref(j);
     /* the rule expired after one request */
-    j = http_json("POST", es, "/_bulk", "{\"index\":{\"_index\":\"l\"}}\n{\"m\":\"efk:s:3 c\"}\n", &st);
+    j = http_json("POST", es, "/_bulk", "{\"index\":{\"_index\":\"l\"}}\n{\"m\":\"efk:s:3 c\"}\n",
+                  &st);
     assert_true(json_is_false(json_object_get(j, "errors")));
     json_decref(j);
 
@@ -175,7 +184,9 @@ static void test_api_faults_and_queries(void **state)
     json_t *sb = json_loads("{\"query\":{\"match\":{\"m\":\"c\"}},\"size\":1}", 0, NULL);
     json_t *res = efk_es_search(es, "l", sb, &err);
     assert_non_null(res);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(res, "hits"), "total"), "value")), 2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(res, "hits"), "total"), "value")),
+                     2);
     assert_int_equal(json_array_size(json_object_get(json_object_get(res, "hits"), "hits")), 1);
     json_decref(res);
     json_decref(sb);
@@ -193,7 +204,9 @@ static void test_api_faults_and_queries(void **state)
     assert_int_equal(ranges[1][0], 4);
     assert_int_equal(ranges[1][1], 5);
     j = http_json("GET", es, "/_efksim/delivery?stream=s", NULL, &st);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(j, "streams"), "s"), "lost")), 3);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(j, "streams"), "s"), "lost")),
+                     3);
     json_decref(j);
 
     /* whole-request failures */
@@ -218,7 +231,9 @@ static void test_api_faults_and_queries(void **state)
     free(r.body);
 
     json_t *stt = efk_es_state_render(es);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(stt, "indices"), "l"), "docs")), 3);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(stt, "indices"), "l"), "docs")),
+                     3);
     assert_string_equal(json_string_value(json_object_get(stt, "version")), "7.17.25");
     json_decref(stt);
 
@@ -238,7 +253,10 @@ static void test_store_limit_reads_still_work(void **state)
     memset(filler, 'y', sizeof(filler) - 1);
     filler[sizeof(filler) - 1] = '\0';
     for (int i = 1; i <= 400; i++)
-        assert_int_equal(buf_printf(&b, "{\"index\":{\"_index\":\"big\"}}\n{\"m\":\"efk:s:%d %s\"}\n", i, filler), 0);
+        assert_int_equal(buf_printf(&b,
+                                    "{\"index\":{\"_index\":\"big\"}}\n{\"m\":\"efk:s:%d %s\"}\n",
+                                    i, filler),
+                         0);
     long st;
     json_t *j = http_json("POST", es, "/_bulk", b.data, &st);
     assert_int_equal(st, 200);
