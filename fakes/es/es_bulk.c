@@ -65,7 +65,8 @@ typedef struct bulk {
     const char *esc_name; /* the last index name checked for escapes */
     size_t esc_len;
     bool esc_needed;
-    const char *type_ok; /* a type name known to need no escaping */
+    const char *type_ok;   /* a type name known to need no escaping */
+    const char *last_type; /* the last type name copied for the answer */
 } bulk;
 
 /* ------------------------------------------------------------------ */
@@ -1101,6 +1102,19 @@ typedef struct ix_cache {
     bool bad;
 } ix_cache;
 
+/* A type name for the answer, copied out of the store (the answer is
+ * written after the lock is released, when the index may be gone). The
+ * last one is reused: a request names few types. */
+static const char *intern_type(bulk *b, const char *name)
+{
+    if (b->last_type && strcmp(b->last_type, name) == 0)
+        return b->last_type;
+    const char *c = pool_add(b, strdup(name));
+    if (c)
+        b->last_type = c;
+    return c ? c : "_doc";
+}
+
 static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
 {
     const es_persona *p = b->p;
@@ -1122,7 +1136,7 @@ static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
         if (r < 0)
             return r;
         *tidx = r;
-        o->type_name = ix->types[r];
+        o->type_name = intern_type(b, ix->types[r]);
         return 0;
     }
     if (!ix->ntypes) {
@@ -1134,7 +1148,7 @@ static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
     if ((strlen(have) == t.len && memcmp(have, t.p, t.len) == 0) ||
         (t.len == 4 && memcmp(t.p, "_doc", 4) == 0)) {
         *tidx = 0;
-        o->type_name = have;
+        o->type_name = intern_type(b, have);
         return 0;
     }
     char reason[600];

@@ -1,6 +1,7 @@
 /* The fake as a whole, over HTTP with libcurl on port 0: config parsing,
  * the public API (faults, down/up, counts, search, delivery), store limits. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -300,6 +301,73 @@ static void test_accounting_mode(void **state)
     efk_es_stop(es);
 }
 
+/* Bulks, searches and index deletions at once: every answer stays whole
+ * (the sanitizer build catches an answer written from freed store memory). */
+typedef struct worker {
+    efk_es *es;
+    int kind; /* 0 bulk, 1 delete, 2 search */
+    int ok, bad;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    char url[256];
+    buf b;
+    buf_init(&b, 0);
+    for (int i = 1; i <= 200; i++)
+        if (buf_printf(&b,
+                       "{\"index\":{\"_index\":\"race\",\"_type\":\"events\"}}\n"
+                       "{\"m\":\"efk:race:%d x\"}\n",
+                       i))
+            return NULL;
+    for (int n = 0; n < 25; n++) {
+        resp r;
+        int rc;
+        if (w->kind == 0) {
+            snprintf(url, sizeof(url), "%s/_bulk", efk_es_url(w->es));
+            rc = http("POST", url, "application/x-ndjson", b.data, &r);
+        } else if (w->kind == 1) {
+            snprintf(url, sizeof(url), "%s/race", efk_es_url(w->es));
+            rc = http("DELETE", url, NULL, NULL, &r);
+        } else {
+            snprintf(url, sizeof(url), "%s/race/_search?size=3&sort=m.keyword:desc",
+                     efk_es_url(w->es));
+            rc = http("GET", url, NULL, NULL, &r);
+        }
+        json_t *j = rc == 0 ? json_loads(r.body, 0, NULL) : NULL;
+        bool good = j && (r.status == 200 || (w->kind != 0 && r.status == 404));
+        if (good && w->kind == 0)
+            good = json_array_size(json_object_get(j, "items")) == 200;
+        if (good)
+            w->ok++;
+        else
+            w->bad++;
+        json_decref(j);
+        free(r.body);
+    }
+    buf_cleanup(&b);
+    return NULL;
+}
+
+static void test_concurrent_bulk_and_delete(void **state)
+{
+    (void)state;
+    efk_es *es = start("{\"version\":\"7.17\"}", NULL);
+    worker w[5];
+    pthread_t t[5];
+    for (int i = 0; i < 5; i++) {
+        w[i] = (worker){.es = es, .kind = i < 3 ? 0 : i - 2};
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (int i = 0; i < 5; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].bad, 0);
+        assert_int_equal(w[i].ok, 25);
+    }
+    efk_es_stop(es);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -308,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_api_faults_and_queries),
         cmocka_unit_test(test_store_limit_reads_still_work),
         cmocka_unit_test(test_accounting_mode),
+        cmocka_unit_test(test_concurrent_bulk_and_delete),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
