@@ -384,7 +384,8 @@ void es_acct_record(es_acct *a, const es_mark *marks, size_t n, uint64_t unmarke
     for (size_t i = 0; i < n; i++) {
         const es_mark *m = &marks[i];
         stream *s = last;
-        if (!s || s->name_len != m->stream_len || memcmp(s->name, m->stream, m->stream_len) != 0)
+        if (!s || s->name_len != m->stream_len || s->name[0] != m->stream[0] ||
+            memcmp(s->name, m->stream, m->stream_len) != 0)
             s = get_stream(a, m->stream, m->stream_len, true);
         if (!s) {
             a->unmarked++; /* over the stream cap: counted, never silently */

@@ -357,9 +357,10 @@ static int set_meta(bulk *b, op *o, int key, const char *k, size_t klen, const c
 }
 
 /* The plain shapes shippers send: {"act":{"k":"v",...}} with simple string
- * values, no escapes. Returns 1 when parsed, 0 to let the exact tokenizer
+ * values, no escapes, read from `p` up to the end of its line (the body's
+ * end is `end`). Returns the line's '\n', or NULL to let the exact tokenizer
  * (which also words the errors) handle the line. */
-static int fast_action(bulk *b, op *o, const char *p, const char *end)
+static const char *fast_action(bulk *b, op *o, const char *p, const char *end)
 {
 /* skip blanks, then require the character c */
 #define EXPECT(c)                                                                                  \
@@ -367,7 +368,7 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))                                 \
             p++;                                                                                   \
         if (p >= end || *p != (c))                                                                 \
-            return 0;                                                                              \
+            return NULL;                                                                           \
         p++;                                                                                       \
     } while (0)
 /* a string without escapes or control bytes: [s, s + n) */
@@ -378,7 +379,7 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
         while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)                    \
             p++;                                                                                   \
         if (p >= end || *p != '"')                                                                 \
-            return 0;                                                                              \
+            return NULL;                                                                           \
         n = (size_t)(p++ - s);                                                                     \
     } while (0)
     const char *a, *k, *v;
@@ -387,7 +388,7 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
     PLAIN(a, alen);
     int act = action_code(a, alen);
     if (act < 0)
-        return 0;
+        return NULL;
     EXPECT(':');
     EXPECT('{');
     o->act = (uint8_t)act;
@@ -412,7 +413,7 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
                 break;
             case K_TYPE:
                 if (b->p->type_rejected)
-                    return 0;
+                    return NULL;
                 o->type.p = v;
                 o->type.len = (uint32_t)vlen;
                 break;
@@ -421,7 +422,7 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
             case K_PARENT:
                 break;
             default:
-                return 0; /* rarer keys and unknown ones: the exact path */
+                return NULL; /* rarer keys and unknown ones: the exact path */
             }
             while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
                 p++;
@@ -433,13 +434,13 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
                 p++;
                 break;
             }
-            return 0;
+            return NULL;
         }
     }
     EXPECT('}');
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
         p++;
-    return p == end;
+    return p < end && *p == '\n' ? p : NULL;
 #undef PLAIN
 #undef EXPECT
 }
@@ -629,17 +630,16 @@ static int parse_update(bulk *b, op *o, buf *out)
 
 /* The scan phase ------------------------------------------------------ */
 
-static void check_doc(bulk *b, op *o)
+/* Find the delivery marker of a valid document. */
+static void mark_doc(bulk *b, op *o, const es_check_out *co)
 {
-    es_check_out co;
-    o->check = (uint8_t)es_json_check(o->src, o->src_len, &b->copts, &co);
-    o->trailing_tok = (uint8_t)co.trailing_tok;
-    if (o->check != ES_CHECK_OK || !b->env->acct)
+    if (!b->env->acct)
         return;
     if (b->acct_fast) {
         if (b->copts.field) {
-            if (co.field_val && co.field_is_string)
-                o->has_mark = es_acct_find(b->env->acct, co.field_val, co.field_val_len, &o->mark);
+            if (co->field_val && co->field_is_string)
+                o->has_mark =
+                    es_acct_find(b->env->acct, co->field_val, co->field_val_len, &o->mark);
         } else {
             o->has_mark = es_acct_find(b->env->acct, o->src, o->src_len, &o->mark);
         }
@@ -648,27 +648,43 @@ static void check_doc(bulk *b, op *o)
     }
 }
 
+static void check_doc(bulk *b, op *o)
+{
+    es_check_out co;
+    o->check = (uint8_t)es_json_check(o->src, o->src_len, &b->copts, &co);
+    o->trailing_tok = (uint8_t)co.trailing_tok;
+    if (o->check == ES_CHECK_OK)
+        mark_doc(b, o, &co);
+}
+
 static int scan(bulk *b, buf *out)
 {
     const char *body = b->req->body;
     size_t len = b->req->len, pos = 0;
     uint32_t line = 0;
+    const char *end = body + len;
     for (;;) {
-        const char *nl = pos < len ? memchr(body + pos, '\n', len - pos) : NULL;
-        if (!nl) {
-            if (pos != len)
-                return illegal_arg(out, "The bulk request must be terminated by a newline [\\n]");
+        if (pos >= len)
             return 0;
-        }
-        line++;
-        const char *a = body + pos;
-        size_t alen = (size_t)(nl - a);
-        pos = (size_t)(nl - body) + 1;
         op *o = new_op(b);
         if (!o)
             return -ENOMEM;
+        const char *a = body + pos;
+        /* the plain action line reads itself to its end; others are split
+         * on '\n' first */
+        const char *nl = fast_action(b, o, a, end);
+        bool fast = nl != NULL;
+        if (!fast)
+            nl = memchr(a, '\n', len - pos);
+        if (!nl) {
+            b->nops--;
+            return illegal_arg(out, "The bulk request must be terminated by a newline [\\n]");
+        }
+        line++;
         o->line = line;
-        if (!fast_action(b, o, a, a + alen)) {
+        size_t alen = (size_t)(nl - a);
+        pos = (size_t)(nl - body) + 1;
+        if (!fast) {
             memset(o, 0, sizeof(*o));
             o->version = -1;
             o->if_seq_no = UNASSIGNED_SEQ;
@@ -682,9 +698,28 @@ static int scan(bulk *b, buf *out)
             if (rc != 1)
                 return rc;
         }
+        /* one pointer per distinct index name, so later steps compare
+         * pointers instead of bytes */
+        if (b->nops > 1 && o->index.p) {
+            const sref *prev = &b->ops[b->nops - 2].index;
+            if (prev->p && prev->len == o->index.len && prev->p != o->index.p &&
+                memcmp(prev->p, o->index.p, o->index.len) == 0)
+                o->index.p = prev->p;
+        }
         if (o->act == ACT_DELETE)
             continue;
-        nl = pos < len ? memchr(body + pos, '\n', len - pos) : NULL;
+        /* the document: validated in the same pass that finds its end */
+        es_check_out co;
+        es_check c = ES_CHECK_SYNTAX;
+        if (o->act != ACT_UPDATE && pos < len) {
+            es_check_opts lo = b->copts;
+            lo.line = true;
+            c = es_json_check(body + pos, len - pos, &lo, &co);
+        }
+        if (c == ES_CHECK_OK)
+            nl = co.line_end;
+        else
+            nl = pos < len ? memchr(body + pos, '\n', len - pos) : NULL;
         if (!nl) {
             b->nops--; /* an action without its source line is dropped, as ES does */
             if (pos != len)
@@ -711,6 +746,9 @@ static int scan(bulk *b, buf *out)
                 if (d)
                     o->has_mark = es_acct_find(b->env->acct, o->src, o->src_len, &o->mark);
             }
+        } else if (c == ES_CHECK_OK) {
+            o->check = ES_CHECK_OK;
+            mark_doc(b, o, &co);
         } else {
             check_doc(b, o);
         }
@@ -1257,8 +1295,8 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
     es_store *s = b->env->store;
     bool acct_only = es_store_accounting_only(s);
     /* the index: name rules, then auto-creation */
-    if (!cache->name || cache->len != o->index.len ||
-        memcmp(cache->name, o->index.p, o->index.len) != 0) {
+    if (cache->name != o->index.p && (!cache->name || cache->len != o->index.len ||
+                                      memcmp(cache->name, o->index.p, o->index.len) != 0)) {
         cache->name = o->index.p;
         cache->len = o->index.len;
         cache->bad = es_index_name_check(b->p, o->index.p, o->index.len, cache->invalid,

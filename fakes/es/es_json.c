@@ -150,6 +150,14 @@ static inline const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
+/* Blanks within one NDJSON line: a '\n' is not one of them. */
+static inline const char *skip_ws_line(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    return p;
+}
+
 static const char *skip_number(const char *p, const char *end)
 {
     if (p < end && *p == '-')
@@ -225,14 +233,19 @@ es_check es_json_check(const char *p, size_t len, const es_check_opts *opts, es_
     size_t want_len = opts ? opts->field_len : 0;
     bool want_this = false;
     const char *val_start = NULL;
+    bool line = opts && opts->line;
+#define WSP(x) (line ? skip_ws_line((x), end) : skip_ws((x), end))
 
     if (out) {
         out->field_val = NULL;
         out->field_val_len = 0;
         out->field_is_string = false;
         out->trailing_tok = ES_TOK_NONE;
+        out->line_end = NULL;
     }
-    s = skip_ws(s, end);
+    s = WSP(s);
+    if (line && (s == end || *s != '{'))
+        return ES_CHECK_SYNTAX; /* not the plain case: let the exact path look */
     if (s == end)
         return ES_CHECK_EMPTY;
     if (*s != '{') {
@@ -244,7 +257,7 @@ es_check es_json_check(const char *p, size_t len, const es_check_opts *opts, es_
     }
     stk[d++] = '{';
     s++;
-    s = skip_ws(s, end);
+    s = WSP(s);
     if (s < end && *s == '}') {
         s++;
         d--;
@@ -262,11 +275,14 @@ key:
         size_t klen = (size_t)(s - 1 - k);
         if (dup) {
             for (size_t i = nkeys; i > 0 && keys[i - 1].depth == d; i--) {
-                if (keys[i - 1].len == klen && memcmp(keys[i - 1].p, k, klen) == 0)
+                if (keys[i - 1].len == klen && (klen == 0 || keys[i - 1].p[0] == k[0]) &&
+                    memcmp(keys[i - 1].p, k, klen) == 0)
                     return ES_CHECK_DUP_KEY;
             }
             if (nkeys == FAST_KEYS) {
                 /* A very wide object: let the exact (slower) reader decide. */
+                if (line)
+                    return ES_CHECK_SYNTAX;
                 es_jerr e;
                 return es_json_explain(p, len, true, NULL, &e) ? ES_CHECK_SYNTAX : ES_CHECK_OK;
             }
@@ -277,10 +293,10 @@ key:
         }
         want_this = want && d == 1 && klen == want_len && memcmp(k, want, klen) == 0;
     }
-    s = skip_ws(s, end);
+    s = WSP(s);
     if (s >= end || *s != ':')
         return ES_CHECK_SYNTAX;
-    s = skip_ws(s + 1, end);
+    s = WSP(s + 1);
 
 value:
     if (s >= end)
@@ -303,7 +319,7 @@ value:
             return ES_CHECK_SYNTAX;
         want_this = false;
         stk[d++] = '{';
-        s = skip_ws(s + 1, end);
+        s = WSP(s + 1);
         if (s < end && *s == '}') {
             s++;
             d--;
@@ -315,7 +331,7 @@ value:
             return ES_CHECK_SYNTAX;
         want_this = false;
         stk[d++] = '[';
-        s = skip_ws(s + 1, end);
+        s = WSP(s + 1);
         if (s < end && *s == ']') {
             s++;
             d--;
@@ -343,14 +359,14 @@ value:
     }
 
 after_value:
-    s = skip_ws(s, end);
+    s = WSP(s);
     if (d == 0)
         goto done;
     if (s >= end)
         return ES_CHECK_SYNTAX;
     if (stk[d - 1] == '{') {
         if (*s == ',') {
-            s = skip_ws(s + 1, end);
+            s = WSP(s + 1);
             goto key;
         }
         if (*s == '}') {
@@ -363,7 +379,7 @@ after_value:
         return ES_CHECK_SYNTAX;
     }
     if (*s == ',') {
-        s = skip_ws(s + 1, end);
+        s = WSP(s + 1);
         goto value;
     }
     if (*s == ']') {
@@ -374,6 +390,14 @@ after_value:
     return ES_CHECK_SYNTAX;
 
 done:
+    if (line) {
+        if (s < end && *s == '\n') {
+            if (out)
+                out->line_end = s;
+            return ES_CHECK_OK;
+        }
+        return ES_CHECK_SYNTAX;
+    }
     if (s == end)
         return ES_CHECK_OK;
     {
@@ -389,6 +413,7 @@ done:
             out->trailing_tok = t;
         return ES_CHECK_TRAILING;
     }
+#undef WSP
 }
 
 /* ---------------- the pull tokenizer ---------------- */

@@ -80,6 +80,11 @@ typedef struct es_check_opts {
     bool dup_keys;     /* detect duplicate field names (ES >= 5) */
     const char *field; /* report the value of this top-level field */
     size_t field_len;
+    /* NDJSON line mode: the input runs on past the document and a '\n' ends
+     * it. ES_CHECK_OK only for an object followed by blanks and '\n' (then
+     * out->line_end points at the '\n'); any other answer means: find the
+     * line and check it again without line mode for the exact verdict. */
+    bool line;
 } es_check_opts;
 
 typedef struct es_check_out {
@@ -88,6 +93,7 @@ typedef struct es_check_out {
     size_t field_val_len;
     bool field_is_string;
     es_tok trailing_tok; /* ES_CHECK_TRAILING: the first extra token */
+    const char *line_end; /* line mode: the '\n' after the document */
 } es_check_out;
 
 /* Validate one document `p[0..len)`. `opts` and `out` may be NULL.

@@ -222,6 +222,22 @@ static void test_field_value(void **state)
     assert_memory_equal(out.field_val, "3", 1);
 }
 
+static void test_line_mode(void **state)
+{
+    (void)state;
+    es_check_opts o = {.dup_keys = true, .line = true};
+    es_check_out out;
+    const char *s = "{\"a\":[1,{\"b\":\"x y\"}]} \r\n{\"index\":{}}\n";
+    assert_int_equal(es_json_check(s, strlen(s), &o, &out), ES_CHECK_OK);
+    assert_ptr_equal(out.line_end, strchr(s, '\n'));
+    /* anything but the plain case asks for the exact path */
+    const char *fallback[] = {"{\"a\":\n1}\n", "{\"a\":1} x\n",      "{\"a\":1}",          "\n{}\n",
+                              "[1]\n",         "{\"a\":\"x\ny\"}\n", "{\"a\":1,\"a\":2}\n"};
+    for (size_t i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++)
+        assert_int_not_equal(es_json_check(fallback[i], strlen(fallback[i]), &o, &out),
+                             ES_CHECK_OK);
+}
+
 static void test_unescape(void **state)
 {
     (void)state;
@@ -236,10 +252,15 @@ static void test_unescape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_documents),      cmocka_unit_test(test_invalid_documents),
-        cmocka_unit_test(test_strings_every_offset), cmocka_unit_test(test_agrees_with_jansson),
-        cmocka_unit_test(test_jackson_messages),     cmocka_unit_test(test_lexer_tokens),
-        cmocka_unit_test(test_field_value),          cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_valid_documents),
+        cmocka_unit_test(test_invalid_documents),
+        cmocka_unit_test(test_strings_every_offset),
+        cmocka_unit_test(test_agrees_with_jansson),
+        cmocka_unit_test(test_jackson_messages),
+        cmocka_unit_test(test_lexer_tokens),
+        cmocka_unit_test(test_field_value),
+        cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_line_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
