@@ -38,7 +38,7 @@ typedef struct efk_es_config {
     uint64_t max_content_length; /* http.max_content_length (default 100 MiB) */
     char *cluster_name;          /* "elasticsearch" */
     char *node_name;             /* "efksim-es" */
-    size_t conn_memory;          /* per-connection buffer (default 1 MiB) */
+    size_t conn_memory;          /* per-connection buffer (default 512 KiB) */
     /* security: when any credential is set, every request needs one */
     efk_es_credential users[EFK_ES_MAX_CREDENTIALS];
     size_t nusers;

@@ -121,7 +121,7 @@ fi
 # ---- the fake
 FIFO="$TMP/fake.in"
 mkfifo "$FIFO"
-"$SERVER" -c '{"version":"7.17","store_limit":"12G","conn_memory":"1M"}' <"$FIFO" >"$TMP/fake.out" &
+"$SERVER" -c '{"version":"7.17","store_limit":"12G"}' <"$FIFO" >"$TMP/fake.out" &
 PIDS+=($!)
 exec 9>"$FIFO"
 until grep -q '^ready$' "$TMP/fake.out" 2>/dev/null; do sleep 0.05; done
