@@ -65,27 +65,6 @@ static const char *const k_write[] = {"stream", "lines", NULL};
 static const char *const k_rotate[] = {"stream", "mode", NULL};
 static const char *const k_stream[] = {"stream", NULL};
 
-static int find_name(run_ck *c, const char *ptr, const json_t *o, const char *key,
-                     const char *what, const char *const *names, size_t n, int *out)
-{
-    const char *s = NULL;
-    int rc = ck_str(c, ptr, o, key, true, &s);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], s) == 0) {
-            *out = (int)i;
-            return 0;
-        }
-    char p[RUN_PTR_MAX];
-    run_ptr_join(p, sizeof(p), ptr, key);
-    const char *near[1];
-    if (run_nearest(s, names, n, near, 1))
-        return run_doc_err(c->doc, c->err, -EINVAL, p, "no %s named \"%s\" (did you mean \"%s\"?)",
-                           what, s, near[0]);
-    return run_doc_err(c->doc, c->err, -EINVAL, p, "no %s named \"%s\"", what, s);
-}
-
 /* Objects for apiserver.create/update: inline, or from a file holding one
  * object, an array of objects, or a v1 List. */
 static int load_objects(run_ck *c, const char *ptr, const json_t *v, const char *base_dir,
@@ -310,11 +289,11 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
     case RUN_A_PROCESS_RESTART:
         if ((rc = ck_object(c, ptr, v, k_proc)))
             return rc;
-        return find_name(c, ptr, v, "process", "process", names->procs, names->nprocs, &a->proc);
+        return ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &a->proc);
     case RUN_A_PROCESS_KILL: {
         const char *sig = "KILL";
         if ((rc = ck_object(c, ptr, v, k_kill)) ||
-            (rc = find_name(c, ptr, v, "process", "process", names->procs, names->nprocs,
+            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs,
                             &a->proc)) ||
             (rc = ck_str(c, ptr, v, "signal", false, &sig)))
             return rc;
@@ -327,7 +306,7 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
     case RUN_A_LOGS_WRITE: {
         int64_t n = 0;
         if ((rc = ck_object(c, ptr, v, k_write)) ||
-            (rc = find_name(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
+            (rc = ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
                             &a->log)) ||
             (rc = ck_int(c, ptr, v, "lines", true, 1, 100000000, &n)))
             return rc;
@@ -338,7 +317,7 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
         static const char *const modes[] = {"rename", "copytruncate", NULL};
         int m = -1;
         if ((rc = ck_object(c, ptr, v, k_rotate)) ||
-            (rc = find_name(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
+            (rc = ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
                             &a->log)) ||
             (rc = ck_enum(c, ptr, v, "mode", false, modes, &m)))
             return rc;
@@ -348,7 +327,7 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
     case RUN_A_LOGS_TRUNCATE:
         if ((rc = ck_object(c, ptr, v, k_stream)))
             return rc;
-        return find_name(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
+        return ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
                          &a->log);
     case RUN_A_KIND_N: break;
     }
@@ -359,11 +338,8 @@ int run_action_parse(run_ck *c, const char *ptr, const json_t *v, const run_name
                      const char *base_dir, run_action *a)
 {
     memset(a, 0, sizeof(*a));
-    char list[1200] = "";
-    size_t len = 0;
-    for (int k = 0; k < RUN_A_KIND_N; k++)
-        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", k ? ", " : "",
-                                run_action_kind_names[k]);
+    char list[1200];
+    run_join_names(run_action_kind_names, list, sizeof(list));
     if (!json_is_object(v) || json_object_size(v) != 1) {
         char tmp[96];
         return run_doc_err(c->doc, c->err, -EINVAL, ptr,

@@ -447,19 +447,6 @@ int run_fakes_set_vars(run_fakes *f, run_vars *v)
     return 0;
 }
 
-static int env_add(char ***envp, size_t *n, const char *name, const char *value)
-{
-    char **nv = realloc(*envp, (*n + 2) * sizeof(*nv));
-    if (!nv)
-        return -ENOMEM;
-    *envp = nv;
-    if (asprintf(&nv[*n], "%s=%s", name, value) < 0)
-        return -ENOMEM;
-    (*n)++;
-    nv[*n] = NULL;
-    return 0;
-}
-
 int run_fakes_env(run_fakes *f, const char *identity, char ***envp, size_t *n)
 {
     int rc = 0;
@@ -468,28 +455,28 @@ int run_fakes_env(run_fakes *f, const char *identity, char ***envp, size_t *n)
     if (a) {
         const char *url = efk_apiserver_url(a);
         split_url(url, host, sizeof(host), port, sizeof(port));
-        if ((rc = env_add(envp, n, "EFKSIM_APISERVER_URL", url)) ||
-            (rc = env_add(envp, n, "KUBERNETES_SERVICE_HOST", host)) ||
-            (rc = env_add(envp, n, "KUBERNETES_SERVICE_PORT", port)))
+        if ((rc = run_envv_set(envp, n, "EFKSIM_APISERVER_URL", url)) ||
+            (rc = run_envv_set(envp, n, "KUBERNETES_SERVICE_HOST", host)) ||
+            (rc = run_envv_set(envp, n, "KUBERNETES_SERVICE_PORT", port)))
             return rc;
         if (efk_apiserver_insecure_url(a) &&
-            (rc = env_add(envp, n, "EFKSIM_APISERVER_INSECURE_URL", efk_apiserver_insecure_url(a))))
+            (rc = run_envv_set(envp, n, "EFKSIM_APISERVER_INSECURE_URL", efk_apiserver_insecure_url(a))))
             return rc;
         /* the process's identity, else the default (the first) */
         const ident *d = find_ident(f, identity);
         if (d) {
-            if (d->token && (rc = env_add(envp, n, "EFKSIM_TOKEN", d->token)))
+            if (d->token && (rc = run_envv_set(envp, n, "EFKSIM_TOKEN", d->token)))
                 return rc;
-            if ((rc = env_add(envp, n, "EFKSIM_SA_DIR", d->paths.dir)) ||
-                (rc = env_add(envp, n, "KUBECONFIG", d->paths.kubeconfig)))
+            if ((rc = run_envv_set(envp, n, "EFKSIM_SA_DIR", d->paths.dir)) ||
+                (rc = run_envv_set(envp, n, "KUBECONFIG", d->paths.kubeconfig)))
                 return rc;
         }
     }
     if (f->fake[RUN_FAKE_ES] &&
-        (rc = env_add(envp, n, "EFKSIM_ES_URL", efk_es_url(f->fake[RUN_FAKE_ES]))))
+        (rc = run_envv_set(envp, n, "EFKSIM_ES_URL", efk_es_url(f->fake[RUN_FAKE_ES]))))
         return rc;
     if (f->fake[RUN_FAKE_RBD] &&
-        (rc = env_add(envp, n, "EFKSIM_RBD_MON", efk_rbd_mon(f->fake[RUN_FAKE_RBD]))))
+        (rc = run_envv_set(envp, n, "EFKSIM_RBD_MON", efk_rbd_mon(f->fake[RUN_FAKE_RBD]))))
         return rc;
     return 0;
 }
@@ -655,31 +642,16 @@ void run_fakes_stop(run_fakes *f)
 
 /* ---- expectation kinds ---- */
 
-static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(buf *b, const char *fmt, ...)
-{
-    if (!b)
-        return;
-    char tmp[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (buf_puts(b, tmp)) {
-        /* full: what is there stays */
-    }
-}
-
 static int eval_object(run_pred *p, run_world *w, buf *obs)
 {
     json_t *o = efk_apiserver_object_get(w->apiserver, p->str[0], p->str[1], p->str[2]);
     if (!o) {
-        put(obs, "%s %s%s%s does not exist", p->str[0], p->str[1] ? p->str[1] : "",
+        run_put(obs, "%s %s%s%s does not exist", p->str[0], p->str[1] ? p->str[1] : "",
             p->str[1] ? "/" : "", p->str[2]);
         return !p->exists;
     }
     if (!p->exists) {
-        put(obs, "%s %s exists (resourceVersion %s)", p->str[0], p->str[2],
+        run_put(obs, "%s %s exists (resourceVersion %s)", p->str[0], p->str[2],
             json_string_value(json_object_get(json_object_get(o, "metadata"),
                                               "resourceVersion")) ?: "?");
         json_decref(o);
@@ -691,13 +663,13 @@ static int eval_object(run_pred *p, run_world *w, buf *obs)
     json_object_foreach(p->value, k, want) {
         json_t *got = run_ptr_get(o, k);
         char *gs = got ? json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-        put(obs, "%s%s = %s", ok ? "" : ", ", k, gs ? gs : "(absent)");
+        run_put(obs, "%s%s = %s", ok ? "" : ", ", k, gs ? gs : "(absent)");
         free(gs);
         if (!got || !json_equal(got, want))
             ok = 0;
     }
     if (!p->value)
-        put(obs, "%s %s exists", p->str[0], p->str[2]);
+        run_put(obs, "%s %s exists", p->str[0], p->str[2]);
     json_decref(o);
     return ok;
 }
@@ -709,14 +681,14 @@ static int eval_es_count(run_pred *p, run_world *w, buf *obs)
     efk_err_init(&e);
     int rc = efk_es_count(w->es, p->str[0], p->query, &n, &e);
     if (rc == -ENOENT) {
-        put(obs, "no index %s", p->str[0]);
+        run_put(obs, "no index %s", p->str[0]);
         return run_count_ok(&p->count, 0);
     }
     if (rc) {
-        put(obs, "%s", e.msg);
+        run_put(obs, "%s", e.msg);
         return rc;
     }
-    put(obs, "%llu document%s", (unsigned long long)n, n == 1 ? "" : "s");
+    run_put(obs, "%llu document%s", (unsigned long long)n, n == 1 ? "" : "s");
     return run_count_ok(&p->count, (int64_t)n);
 }
 
@@ -757,10 +729,10 @@ static int eval_es_field(run_pred *p, run_world *w, buf *obs)
     json_decref(body);
     if (!ans) {
         if (strstr(e.msg, "no such index")) {
-            put(obs, "no index %s", p->str[0]);
+            run_put(obs, "no index %s", p->str[0]);
             return 0;
         }
-        put(obs, "%s", e.msg);
+        run_put(obs, "%s", e.msg);
         return -EINVAL;
     }
     json_t *hits = json_object_get(json_object_get(ans, "hits"), "hits");
@@ -783,10 +755,10 @@ static int eval_es_field(run_pred *p, run_world *w, buf *obs)
     json_decref(ans);
     /* no document is not "every document": it never passes vacuously */
     int r = n > 0 && (p->exists ? good == n : good > 0);
-    put(obs, "%zu of %zu matching document%s ha%s it", good, n, n == 1 ? "" : "s",
+    run_put(obs, "%zu of %zu matching document%s ha%s it", good, n, n == 1 ? "" : "s",
         good == 1 ? "s" : "ve");
     if (bad_example)
-        put(obs, "; one has %s", bad_example);
+        run_put(obs, "; one has %s", bad_example);
     free(bad_example);
     return r;
 }
@@ -802,7 +774,7 @@ static int eval_delivery(run_pred *p, run_world *w, buf *obs)
         uint64_t ranges[4][2];
         efk_es_delivery_get(w->es, p->str[2], &d, ranges, 4);
         if (!d.known) {
-            put(obs, "stream %s never seen", p->str[2]);
+            run_put(obs, "stream %s never seen", p->str[2]);
         }
         v[0] = d.expected;
         v[1] = d.delivered;
@@ -811,58 +783,40 @@ static int eval_delivery(run_pred *p, run_world *w, buf *obs)
         v[4] = d.out_of_order;
         has_expected = d.has_expected;
         if (d.lost && d.nlost_ranges) {
-            put(obs, "lost ranges:");
+            run_put(obs, "lost ranges:");
             for (size_t i = 0; i < d.nlost_ranges && i < 4; i++)
-                put(obs, " %llu-%llu", (unsigned long long)ranges[i][0],
+                run_put(obs, " %llu-%llu", (unsigned long long)ranges[i][0],
                     (unsigned long long)ranges[i][1]);
             if (d.nlost_ranges > 4)
-                put(obs, " ...");
-            put(obs, "; ");
+                run_put(obs, " ...");
+            run_put(obs, "; ");
         }
     } else {
         /* all streams, summed */
         json_t *rep = efk_es_delivery_render(w->es, NULL);
         json_t *streams = json_object_get(rep, "streams");
         const char *k;
-        json_t *s;
-        size_t i;
-        json_t *arr = json_is_array(streams) ? streams : NULL;
-        if (arr) {
-            json_array_foreach(arr, i, s) {
-                efk_es_delivery d;
-                const char *name = json_string_value(json_object_get(s, "stream"));
-                if (!name)
-                    continue;
-                efk_es_delivery_get(w->es, name, &d, NULL, 0);
-                v[0] += d.expected;
-                v[1] += d.delivered;
-                v[2] += d.lost;
-                v[3] += d.duplicated;
-                v[4] += d.out_of_order;
-                has_expected = has_expected && d.has_expected;
-            }
-        } else {
-            json_object_foreach(streams, k, s) {
-                efk_es_delivery d;
-                efk_es_delivery_get(w->es, k, &d, NULL, 0);
-                v[0] += d.expected;
-                v[1] += d.delivered;
-                v[2] += d.lost;
-                v[3] += d.duplicated;
-                v[4] += d.out_of_order;
-                has_expected = has_expected && d.has_expected;
-            }
+        json_t *st;
+        json_object_foreach(streams, k, st) {
+            efk_es_delivery d;
+            efk_es_delivery_get(w->es, k, &d, NULL, 0);
+            v[0] += d.expected;
+            v[1] += d.delivered;
+            v[2] += d.lost;
+            v[3] += d.duplicated;
+            v[4] += d.out_of_order;
+            has_expected = has_expected && d.has_expected;
         }
         json_decref(rep);
     }
     int ok = 1;
     for (int k = 0; k < 5; k++) {
-        put(obs, "%s%s %llu", k ? ", " : "", dnames[k], (unsigned long long)v[k]);
+        run_put(obs, "%s%s %llu", k ? ", " : "", dnames[k], (unsigned long long)v[k]);
         if (p->dhas[k] && !run_count_ok(&p->dcount[k], (int64_t)v[k]))
             ok = 0;
     }
     if (!has_expected)
-        put(obs, " (expected not yet known)");
+        run_put(obs, " (expected not yet known)");
     return ok;
 }
 
@@ -880,13 +834,13 @@ static void list_brief(buf *obs, const json_t *arr, const char *k1, const char *
     size_t i;
     json_t *e;
     json_array_foreach(arr, i, e) {
-        put(obs, "%s%s", i ? ", " : "", json_string_value(json_object_get(e, k1)) ?: "?");
+        run_put(obs, "%s%s", i ? ", " : "", json_string_value(json_object_get(e, k1)) ?: "?");
         if (k2) {
             json_t *v = json_object_get(e, k2);
             if (json_is_string(v))
-                put(obs, " %s", json_string_value(v));
+                run_put(obs, " %s", json_string_value(v));
             else if (json_is_integer(v))
-                put(obs, " %lld", (long long)json_integer_value(v));
+                run_put(obs, " %lld", (long long)json_integer_value(v));
         }
     }
 }
@@ -899,7 +853,7 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
     case RUN_P_RBD_LOCK: {
         json_t *rec = efk_rbd_locks(r, p->str[0], &rr);
         if (!rec) {
-            put(obs, "no image %s", p->str[0]);
+            run_put(obs, "no image %s", p->str[0]);
             return !p->exists;
         }
         json_t *lockers = json_object_get(rec, "lockers");
@@ -910,10 +864,10 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
                 n++;
         }
         if (json_array_size(lockers)) {
-            put(obs, "%s lock held by ", json_string_value(json_object_get(rec, "type")) ?: "a");
+            run_put(obs, "%s lock held by ", json_string_value(json_object_get(rec, "type")) ?: "a");
             list_brief(obs, lockers, "locker", "cookie");
         } else {
-            put(obs, "no lock");
+            run_put(obs, "no lock");
         }
         json_decref(rec);
         return p->exists ? n > 0 : n == 0;
@@ -921,7 +875,7 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
     case RUN_P_RBD_WATCHER: {
         json_t *ws = efk_rbd_watchers(r, p->str[0], &rr);
         if (!ws) {
-            put(obs, "no image %s", p->str[0]);
+            run_put(obs, "no image %s", p->str[0]);
             return !p->exists;
         }
         size_t n = 0, i;
@@ -931,10 +885,10 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
                 n++;
         }
         if (json_array_size(ws)) {
-            put(obs, "watchers: ");
+            run_put(obs, "watchers: ");
             list_brief(obs, ws, "address", "client");
         } else {
-            put(obs, "no watchers");
+            run_put(obs, "no watchers");
         }
         json_decref(ws);
         return p->exists ? n > 0 : n == 0;
@@ -942,12 +896,12 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
     case RUN_P_RBD_BLOCKLIST: {
         bool is = efk_rbd_is_blocklisted(r, p->str[0]);
         json_t *bl = efk_rbd_blocklist(r);
-        put(obs, "%s is %sblocklisted; blocklist: ", p->str[0], is ? "" : "not ");
+        run_put(obs, "%s is %sblocklisted; blocklist: ", p->str[0], is ? "" : "not ");
         if (json_array_size(bl))
             list_brief(obs, bl, json_object_get(json_array_get(bl, 0), "addr") ? "addr" : "range",
                        NULL);
         else
-            put(obs, "empty");
+            run_put(obs, "empty");
         json_decref(bl);
         return p->exists ? is : !is;
     }
@@ -959,16 +913,16 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
                 uint64_t seq = efk_rbd_audit_find(r, at, json_array_get(p->ops, i));
                 if (!seq) {
                     char *m = json_dumps(json_array_get(p->ops, i), JSON_COMPACT);
-                    put(obs, "no %s %s", m ? m : "?",
+                    run_put(obs, "no %s %s", m ? m : "?",
                         i ? "after the earlier ones (audit entry " : "in the audit log");
                     if (i)
-                        put(obs, "%llu)", (unsigned long long)at);
+                        run_put(obs, "%llu)", (unsigned long long)at);
                     free(m);
                     return 0;
                 }
                 at = seq;
             }
-            put(obs, "all %zu in order, the last at audit entry %llu", p->nops,
+            run_put(obs, "all %zu in order, the last at audit entry %llu", p->nops,
                 (unsigned long long)at);
             return 1;
         }
@@ -977,7 +931,7 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
         uint64_t at = 0;
         while ((at = efk_rbd_audit_find(r, at, m)) != 0 && n < INT64_MAX)
             n++;
-        put(obs, "%lld matching audit entr%s", (long long)n, n == 1 ? "y" : "ies");
+        run_put(obs, "%lld matching audit entr%s", (long long)n, n == 1 ? "y" : "ies");
         return run_count_ok(&p->count, n);
     }
     default: break;
@@ -1013,7 +967,7 @@ int run_fakes_eval(run_pred *p, run_world *w, buf *observed)
         return eval_rbd(p, w, observed);
     default: break;
     }
-    put(observed, "%s is not available in this build of efksim", run_pred_kind_names[p->kind]);
+    run_put(observed, "%s is not available in this build of efksim", run_pred_kind_names[p->kind]);
     return -ENOSYS;
 }
 
@@ -1024,26 +978,26 @@ void run_fakes_context(const run_pred *p, run_world *w, buf *out)
         w->rbd) {
         json_t *all = efk_rbd_audit(w->rbd, 0);
         size_t n = json_array_size(all), from = n > 8 ? n - 8 : 0;
-        put(out, "\n    last %zu of %zu rbd audit entries:", n - from, n);
+        run_put(out, "\n    last %zu of %zu rbd audit entries:", n - from, n);
         for (size_t i = from; i < n; i++) {
             json_t *e = json_array_get(all, i);
             json_t *argv = json_object_get(e, "argv");
-            put(out, "\n      #%lld %s", (long long)json_integer_value(json_object_get(e, "seq")),
+            run_put(out, "\n      #%lld %s", (long long)json_integer_value(json_object_get(e, "seq")),
                 json_string_value(json_object_get(e, "event")) ?: "?");
             const char *keys[] = {"op", "tool", "client", "pool", "image", "cookie", "locker",
                                   "addr", NULL};
             for (const char **k = keys; *k; k++) {
                 const char *v = json_string_value(json_object_get(e, *k));
                 if (v)
-                    put(out, " %s=%s", *k, v);
+                    run_put(out, " %s=%s", *k, v);
             }
             if (json_is_array(argv)) {
                 char *a = json_dumps(argv, JSON_COMPACT);
-                put(out, " argv=%.200s", a ? a : "");
+                run_put(out, " argv=%.200s", a ? a : "");
                 free(a);
             }
             if (json_object_get(e, "r"))
-                put(out, " r=%lld", (long long)json_integer_value(json_object_get(e, "r")));
+                run_put(out, " r=%lld", (long long)json_integer_value(json_object_get(e, "r")));
         }
         json_decref(all);
         return;
@@ -1052,7 +1006,7 @@ void run_fakes_context(const run_pred *p, run_world *w, buf *out)
         json_t *rep = efk_es_delivery_render(w->es, p->str[2]);
         char *s = rep ? json_dumps(rep, JSON_COMPACT) : NULL;
         if (s)
-            put(out, "\n    delivery report: %.1500s", s);
+            run_put(out, "\n    delivery report: %.1500s", s);
         free(s);
         json_decref(rep);
     }

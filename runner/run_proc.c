@@ -94,6 +94,37 @@ char *run_proc_which(const char *prog, const char *path_value)
     return NULL;
 }
 
+int run_envv_set(char ***v, size_t *n, const char *name, const char *value)
+{
+    size_t nl = strlen(name);
+    char *e = NULL;
+    if (asprintf(&e, "%s=%s", name, value) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < *n; i++) {
+        if (strncmp((*v)[i], name, nl) == 0 && (*v)[i][nl] == '=') {
+            free((*v)[i]);
+            (*v)[i] = e;
+            return 0;
+        }
+    }
+    char **nv = realloc(*v, (*n + 2) * sizeof(*nv));
+    if (!nv) {
+        free(e);
+        return -ENOMEM;
+    }
+    *v = nv;
+    nv[(*n)++] = e;
+    nv[*n] = NULL;
+    return 0;
+}
+
+void run_envv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
 static const char *env_get(char *const envp[], const char *name)
 {
     size_t n = strlen(name);

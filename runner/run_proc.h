@@ -97,6 +97,13 @@ int run_proc_start(run_proc *p, char *const argv[], char *const envp[], const ch
                    const char *out_path, const char *err_path, int64_t now_ns, efk_err *err)
     __attribute__((warn_unused_result));
 
+/* Set NAME=value in a NULL-terminated environment array (*v, *n entries,
+ * grown with realloc; an earlier NAME is replaced). 0 or -ENOMEM. */
+int run_envv_set(char ***v, size_t *n, const char *name, const char *value)
+    __attribute__((warn_unused_result));
+/* Free such an array. */
+void run_envv_free(char **v);
+
 /* Resolve a program name against a PATH value: a new string (caller frees),
  * or NULL when there is no executable file by that name. */
 char *run_proc_which(const char *prog, const char *path_value);

@@ -594,11 +594,8 @@ static int parse_expect(run_ck *c, run_scenario *s, json_t *root, const run_name
         if (json_object_size(kind_obj) != 1) {
             size_t n = json_object_size(kind_obj);
             json_decref(kind_obj);
-            char list[800] = "";
-            size_t len = 0;
-            for (int kk = 0; kk < RUN_P_KIND_N; kk++)
-                len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", kk ? ", " : "",
-                                        run_pred_kind_names[kk]);
+            char list[800];
+            run_join_names(run_pred_kind_names, list, sizeof(list));
             return run_doc_err(c->doc, c->err, -EINVAL, ptr,
                                "%s; an expectation is one kind (%s) with optional \"name\", "
                                "\"within\", \"always\", \"never\" and \"from\"",

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,19 +80,24 @@ static int64_t elapsed(run_session *s)
     return now(s) - s->w.start_ns;
 }
 
+static void add_msg(run_session *s, const char *fmt, va_list ap)
+{
+    char *m = NULL;
+    if (vasprintf(&m, fmt, ap) < 0)
+        m = NULL;
+    if (m)
+        run_result_add(s->res, m);
+    free(m);
+}
+
 /* Record a failure (the scenario fails but goes on). */
 static void fail(run_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(run_session *s, const char *fmt, ...)
 {
-    char *m = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&m, fmt, ap) < 0)
-        m = NULL;
+    add_msg(s, fmt, ap);
     va_end(ap);
-    if (m)
-        run_result_add(s->res, m);
-    free(m);
     if (s->res->status == RUN_PASS)
         s->res->status = RUN_FAIL;
 }
@@ -100,15 +106,10 @@ static void fail(run_session *s, const char *fmt, ...)
 static void error_out(run_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void error_out(run_session *s, const char *fmt, ...)
 {
-    char *m = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&m, fmt, ap) < 0)
-        m = NULL;
+    add_msg(s, fmt, ap);
     va_end(ap);
-    if (m)
-        run_result_add(s->res, m);
-    free(m);
     s->res->status = RUN_ERROR;
     s->error = true;
     s->aborted = true;
@@ -319,38 +320,6 @@ static int setup(run_session *s)
 
 /* ---- processes ---- */
 
-static int env_push(char ***v, size_t *n, const char *name, const char *value)
-{
-    /* replace an earlier setting of the same name */
-    size_t nl = strlen(name);
-    for (size_t i = 0; i < *n; i++) {
-        if (strncmp((*v)[i], name, nl) == 0 && (*v)[i][nl] == '=') {
-            char *e = NULL;
-            if (asprintf(&e, "%s=%s", name, value) < 0)
-                return -ENOMEM;
-            free((*v)[i]);
-            (*v)[i] = e;
-            return 0;
-        }
-    }
-    char **nv = realloc(*v, (*n + 2) * sizeof(*nv));
-    if (!nv)
-        return -ENOMEM;
-    *v = nv;
-    if (asprintf(&nv[*n], "%s=%s", name, value) < 0)
-        return -ENOMEM;
-    (*n)++;
-    nv[*n] = NULL;
-    return 0;
-}
-
-static void strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
 /* The environment of a process: minimal and documented (PATH with ${bin}
  * first, HOME and TMPDIR in the work dir, LANG, TZ), the serve contract
  * (EFKSIM_*, KUBECONFIG, ...) for its identity, what it inherits by name,
@@ -364,38 +333,38 @@ static int build_env(run_session *s, const run_proc_spec *ps, char ***out, efk_e
     snprintf(home, sizeof(home), "%s/home", s->wd.dir);
     snprintf(tmp, sizeof(tmp), "%s/tmp", s->wd.dir);
     int rc;
-    if ((rc = env_push(&v, &n, "PATH", path)) || (rc = env_push(&v, &n, "HOME", home)) ||
-        (rc = env_push(&v, &n, "TMPDIR", tmp)) || (rc = env_push(&v, &n, "LANG", "C.UTF-8")) ||
-        (rc = env_push(&v, &n, "TZ", "UTC")) ||
-        (rc = env_push(&v, &n, "EFKSIM_WORKDIR", s->wd.dir)) ||
-        (rc = env_push(&v, &n, "EFKSIM_CA", s->wd.ca_path)) ||
-        (rc = env_push(&v, &n, "EFKSIM_BIN", s->bin)) ||
-        (rc = env_push(&v, &n, "EFKSIM_LOG_DIR", s->wd.log_dir)))
+    if ((rc = run_envv_set(&v, &n, "PATH", path)) || (rc = run_envv_set(&v, &n, "HOME", home)) ||
+        (rc = run_envv_set(&v, &n, "TMPDIR", tmp)) || (rc = run_envv_set(&v, &n, "LANG", "C.UTF-8")) ||
+        (rc = run_envv_set(&v, &n, "TZ", "UTC")) ||
+        (rc = run_envv_set(&v, &n, "EFKSIM_WORKDIR", s->wd.dir)) ||
+        (rc = run_envv_set(&v, &n, "EFKSIM_CA", s->wd.ca_path)) ||
+        (rc = run_envv_set(&v, &n, "EFKSIM_BIN", s->bin)) ||
+        (rc = run_envv_set(&v, &n, "EFKSIM_LOG_DIR", s->wd.log_dir)))
         goto nomem;
     if ((rc = run_fakes_env(s->fakes, ps->identity, &v, &n)))
         goto nomem;
     for (size_t i = 0; i < ps->ninherit; i++) {
         const char *val = getenv(ps->inherit[i]);
-        if (val && (rc = env_push(&v, &n, ps->inherit[i], val)))
+        if (val && (rc = run_envv_set(&v, &n, ps->inherit[i], val)))
             goto nomem;
     }
     for (size_t i = 0; i < ps->nenv; i++) {
         char *val = NULL;
         if ((rc = run_tmpl_expand_str(s->sc->vars, ps->env_values[i], &val, e))) {
-            strv_free(v);
+            run_envv_free(v);
             return rc;
         }
-        rc = env_push(&v, &n, ps->env_names[i], val);
+        rc = run_envv_set(&v, &n, ps->env_names[i], val);
         free(val);
         if (rc)
             goto nomem;
     }
-    if (!v && (rc = env_push(&v, &n, "PATH", path)))
+    if (!v && (rc = run_envv_set(&v, &n, "PATH", path)))
         goto nomem;
     *out = v;
     return 0;
 nomem:
-    strv_free(v);
+    run_envv_free(v);
     return efk_err_set(e, -ENOMEM, "out of memory");
 }
 
@@ -422,8 +391,8 @@ static int start_proc(run_session *s, size_t i)
         pr->ready = false;
         /* a marker in the output files, so people reading them see restarts */
     }
-    strv_free(argv);
-    strv_free(envp);
+    run_envv_free(argv);
+    run_envv_free(envp);
     free(cwd);
     if (rc)
         error_out(s, "%s: %s", ps->ptr, e.msg[0] ? e.msg : strerror(-rc));
@@ -973,7 +942,7 @@ int run_session_serve(run_scenario *sc, const run_opts *o, run_ready_fn ready, v
         if (build_env(&s, &none, &env, &e) == 0) {
             if (ready)
                 ready(arg, s.wd.dir, env);
-            strv_free(env);
+            run_envv_free(env);
             loop(&s);
         } else {
             error_out(&s, "%s", e.msg);
