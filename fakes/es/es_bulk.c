@@ -60,6 +60,12 @@ typedef struct bulk {
     sref def_index, def_type;
     es_check_opts copts;
     bool acct_fast;
+    char *ids;            /* ids generated for the request in one go */
+    size_t nids, nids_used;
+    const char *esc_name; /* the last index name checked for escapes */
+    size_t esc_len;
+    bool esc_needed;
+    const char *type_ok;  /* a type name known to need no escaping */
 } bulk;
 
 /* ------------------------------------------------------------------ */
@@ -201,68 +207,53 @@ enum {
     K_LIST_EXECUTED_PIPELINES,
 };
 
-/* The metadata keys each persona's parser knows (underscore forms were
- * deprecated aliases up to 6.x and gone in 7.0). */
+/* The metadata keys each persona's parser knows: underscore forms were
+ * deprecated aliases up to 6.x and gone in 7.0; later keys arrived with the
+ * versions given (major*100 + minor). */
+#define MK(s, k, a, b) {s, sizeof(s) - 1, k, a, b}
+static const struct {
+    const char *name;
+    size_t len;
+    int key;
+    int since, until; /* inclusive, major*100+minor; 0: open */
+} META_KEYS[] = {
+    MK("_index", K_INDEX, 0, 0),
+    MK("_type", K_TYPE, 0, 0),
+    MK("_id", K_ID, 0, 0),
+    MK("routing", K_ROUTING, 0, 0),
+    MK("op_type", K_OP_TYPE, 0, 0),
+    MK("version", K_VERSION, 0, 0),
+    MK("version_type", K_VERSION_TYPE, 0, 0),
+    MK("retry_on_conflict", K_RETRY_ON_CONFLICT, 0, 0),
+    MK("pipeline", K_PIPELINE, 500, 0),
+    MK("_source", K_SOURCE, 500, 0),
+    MK("_routing", K_ROUTING, 0, 699),
+    MK("parent", K_PARENT, 0, 699),
+    MK("_parent", K_PARENT, 0, 699),
+    MK("_op_type", K_OP_TYPE, 0, 699),
+    MK("_version", K_VERSION, 0, 699),
+    MK("_version_type", K_VERSION_TYPE, 0, 699),
+    MK("_retry_on_conflict", K_RETRY_ON_CONFLICT, 0, 699),
+    MK("if_seq_no", K_IF_SEQ_NO, 607, 0),
+    MK("if_primary_term", K_IF_PRIMARY_TERM, 607, 0),
+    MK("require_alias", K_REQUIRE_ALIAS, 710, 0),
+    MK("dynamic_templates", K_DYNAMIC_TEMPLATES, 713, 0),
+    MK("require_data_stream", K_REQUIRE_DATA_STREAM, 813, 0),
+    MK("list_executed_pipelines", K_LIST_EXECUTED_PIPELINES, 813, 0),
+};
+
 static int meta_key(const es_persona *p, const char *k, size_t len)
 {
-#define IS(s) (len == sizeof(s) - 1 && memcmp(k, s, len) == 0)
-    if (IS("_index"))
-        return K_INDEX;
-    if (IS("_type"))
-        return K_TYPE;
-    if (IS("_id"))
-        return K_ID;
-    if (IS("routing"))
-        return K_ROUTING;
-    if (IS("op_type"))
-        return K_OP_TYPE;
-    if (IS("version"))
-        return K_VERSION;
-    if (IS("version_type"))
-        return K_VERSION_TYPE;
-    if (IS("retry_on_conflict"))
-        return K_RETRY_ON_CONFLICT;
-    if (IS("pipeline") && p->major >= 5)
-        return K_PIPELINE;
-    if (IS("_source") && p->major >= 5)
-        return K_SOURCE;
-    if (p->major <= 6) {
-        if (IS("_routing"))
-            return K_ROUTING;
-        if (IS("parent") || IS("_parent"))
-            return K_PARENT;
-        if (IS("_op_type"))
-            return K_OP_TYPE;
-        if (IS("_version"))
-            return K_VERSION;
-        if (IS("_version_type"))
-            return K_VERSION_TYPE;
-        if (IS("_retry_on_conflict"))
-            return K_RETRY_ON_CONFLICT;
+    int v = p->major * 100 + (p->minor > 99 ? 99 : p->minor);
+    for (size_t i = 0; i < sizeof(META_KEYS) / sizeof(META_KEYS[0]); i++) {
+        if (META_KEYS[i].len == len && memcmp(META_KEYS[i].name, k, len) == 0 &&
+            v >= META_KEYS[i].since &&
+            (!META_KEYS[i].until || v <= META_KEYS[i].until))
+            return META_KEYS[i].key;
     }
-    if (p->major >= 7 || (p->major == 6 && p->minor >= 7)) {
-        if (IS("if_seq_no"))
-            return K_IF_SEQ_NO;
-        if (IS("if_primary_term"))
-            return K_IF_PRIMARY_TERM;
-    }
-    if (p->major >= 8 || (p->major == 7 && p->minor >= 10)) {
-        if (IS("require_alias"))
-            return K_REQUIRE_ALIAS;
-    }
-    if (p->major >= 8 || (p->major == 7 && p->minor >= 13)) {
-        if (IS("dynamic_templates"))
-            return K_DYNAMIC_TEMPLATES;
-    }
-    if (p->major >= 8 && p->minor >= 13) {
-        if (IS("require_data_stream"))
-            return K_REQUIRE_DATA_STREAM;
-        if (IS("list_executed_pipelines"))
-            return K_LIST_EXECUTED_PIPELINES;
-    }
-#undef IS
     return K_UNKNOWN;
 }
+#undef MK
 
 static bool parse_i64(const char *s, size_t len, int64_t *out)
 {
@@ -364,65 +355,47 @@ static int set_meta(bulk *b, op *o, int key, const char *k, size_t klen, const c
  * (which also words the errors) handle the line. */
 static int fast_action(bulk *b, op *o, const char *p, const char *end)
 {
-#define WS()                                                                                       \
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))                                     \
-    p++
-    WS();
-    if (p >= end || *p != '{')
-        return 0;
-    p++;
-    WS();
-    if (p >= end || *p != '"')
-        return 0;
-    const char *a = ++p;
-    while (p < end && *p != '"' && *p != '\\')
-        p++;
-    if (p >= end || *p != '"')
-        return 0;
-    int act = action_code(a, (size_t)(p - a));
+/* skip blanks, then require the character c */
+#define EXPECT(c)                                                                                  \
+    do {                                                                                           \
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))                                  \
+            p++;                                                                                   \
+        if (p >= end || *p != (c))                                                                 \
+            return 0;                                                                              \
+        p++;                                                                                       \
+    } while (0)
+/* a string without escapes or control bytes: [s, s + n) */
+#define PLAIN(s, n)                                                                                \
+    do {                                                                                           \
+        EXPECT('"');                                                                               \
+        s = p;                                                                                     \
+        while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)                     \
+            p++;                                                                                   \
+        if (p >= end || *p != '"')                                                                 \
+            return 0;                                                                              \
+        n = (size_t)(p++ - s);                                                                     \
+    } while (0)
+    const char *a, *k, *v;
+    size_t alen, klen, vlen;
+    EXPECT('{');
+    PLAIN(a, alen);
+    int act = action_code(a, alen);
     if (act < 0)
         return 0;
-    p++;
-    WS();
-    if (p >= end || *p != ':')
-        return 0;
-    p++;
-    WS();
-    if (p >= end || *p != '{')
-        return 0;
-    p++;
-    WS();
+    EXPECT(':');
+    EXPECT('{');
     o->act = (uint8_t)act;
     o->create = act == ACT_CREATE;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
     if (p < end && *p == '}') {
         p++;
     } else {
         for (;;) {
-            if (p >= end || *p != '"')
-                return 0;
-            const char *k = ++p;
-            while (p < end && *p != '"' && *p != '\\')
-                p++;
-            if (p >= end || *p != '"')
-                return 0;
-            size_t klen = (size_t)(p - k);
-            p++;
-            WS();
-            if (p >= end || *p != ':')
-                return 0;
-            p++;
-            WS();
-            if (p >= end || *p != '"')
-                return 0;
-            const char *v = ++p;
-            while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-                p++;
-            if (p >= end || *p != '"')
-                return 0;
-            size_t vlen = (size_t)(p - v);
-            p++;
-            int key = meta_key(b->p, k, klen);
-            switch (key) {
+            PLAIN(k, klen);
+            EXPECT(':');
+            PLAIN(v, vlen);
+            switch (meta_key(b->p, k, klen)) {
             case K_INDEX:
                 o->index.p = v;
                 o->index.len = (uint32_t)vlen;
@@ -444,10 +417,10 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
             default:
                 return 0; /* rarer keys and unknown ones: the exact path */
             }
-            WS();
+            while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+                p++;
             if (p < end && *p == ',') {
                 p++;
-                WS();
                 continue;
             }
             if (p < end && *p == '}') {
@@ -457,13 +430,12 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
             return 0;
         }
     }
-    WS();
-    if (p >= end || *p != '}')
-        return 0;
-    p++;
-    WS();
+    EXPECT('}');
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
     return p == end;
-#undef WS
+#undef PLAIN
+#undef EXPECT
 }
 
 /* The exact reading of an action line, following ES's BulkRequestParser.
@@ -620,22 +592,26 @@ static int parse_update(bulk *b, op *o, buf *out)
         } else if (strcmp(k, "doc_as_upsert") == 0 || strcmp(k, "detect_noop") == 0 ||
                    strcmp(k, "scripted_upsert") == 0) {
             if (!json_is_boolean(v)) {
+                int st = illegal_arg(out, "Failed to parse value [%s] as only [true] or [false] are allowed.",
+                                     json_is_string(v) ? json_string_value(v) : "?");
                 json_decref(j);
-                return illegal_arg(out, "Failed to parse value [%s] as only [true] or [false] are allowed.",
-                                   json_is_string(v) ? json_string_value(v) : "?");
+                return st;
             }
         } else if (strcmp(k, "script") == 0 || strcmp(k, "_source") == 0 ||
                    strcmp(k, "lang") == 0 || strcmp(k, "params") == 0 ||
                    strcmp(k, "fields") == 0) {
             /* accepted; scripts are refused per item when applied */
         } else {
-            json_decref(j);
+            int st;
             if (b->p->major >= 7) {
                 char reason[512];
                 snprintf(reason, sizeof(reason), "[1:2] [UpdateRequest] unknown field [%s]", k);
-                return req_error(out, 400, "x_content_parse_exception", reason);
+                st = req_error(out, 400, "x_content_parse_exception", reason);
+            } else {
+                st = illegal_arg(out, "[UpdateRequest] unknown field [%s], parser not found", k);
             }
-            return illegal_arg(out, "[UpdateRequest] unknown field [%s], parser not found", k);
+            json_decref(j);
+            return st;
         }
     }
     o->upd = j;
@@ -1159,7 +1135,7 @@ static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
 static int apply_update(bulk *b, op *o, es_index *ix, int tidx)
 {
     es_store *s = b->env->store;
-    es_doc *d = es_index_doc_get(ix, tidx, o->id.p, o->id.len);
+    es_doc *d = es_index_doc_get(s, ix, tidx, o->id.p, o->id.len);
     json_t *doc = json_object_get(o->upd, "doc");
     bool as_upsert = json_is_true(json_object_get(o->upd, "doc_as_upsert"));
     json_t *upsert = json_object_get(o->upd, "upsert");
@@ -1229,8 +1205,8 @@ static int apply_update(bulk *b, op *o, es_index *ix, int tidx)
     if (!text)
         return -ENOMEM;
     bool was_created;
-    int rc = es_index_put(s, ix, tidx, o->id.p, o->id.len, text, strlen(text), false, -1, &o->ver,
-                          &o->seq, &was_created);
+    int rc = es_index_put(s, ix, tidx, o->id.p, o->id.len, text, strlen(text), false, false, -1,
+                          &o->ver, &o->seq, &was_created);
     free(text);
     if (rc == -ENOSPC)
         return fail_block(b, o);
@@ -1301,7 +1277,12 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
     if (rc)
         return rc < 0 ? rc : 0;
     if (!o->id.p && o->act != ACT_DELETE && o->act != ACT_UPDATE) {
-        es_idgen_next(b->env->ids, o->gid, 1);
+        if (b->nids_used < b->nids) {
+            memcpy(o->gid, b->ids + (size_t)b->nids_used * ES_ID_LEN, ES_ID_LEN);
+            b->nids_used++;
+        } else {
+            es_idgen_next(b->env->ids, o->gid, 1);
+        }
         o->gen_id = 1;
     }
     const es_item_rule *r = pick_rule(b, o, pos);
@@ -1349,7 +1330,7 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
     es_doc *cur = NULL;
     int64_t expect = -1;
     if (o->if_seq_no != UNASSIGNED_SEQ) {
-        cur = es_index_doc_get(ix, tidx, id, idl);
+        cur = es_index_doc_get(s, ix, tidx, id, idl);
         if (!cur || !cur->live || cur->seq_no != o->if_seq_no || o->if_primary_term != 1) {
             char tail[300];
             if (cur && cur->live)
@@ -1367,7 +1348,7 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
         }
     }
     if (o->version >= 0 && o->version_type != VT_INTERNAL) {
-        cur = es_index_doc_get(ix, tidx, id, idl);
+        cur = es_index_doc_get(s, ix, tidx, id, idl);
         if (cur && cur->live &&
             (o->version_type == VT_EXTERNAL ? cur->version >= o->version
                                             : cur->version > o->version)) {
@@ -1383,8 +1364,8 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
         expect = o->version;
     }
     bool created = false;
-    rc = es_index_put(s, ix, tidx, id, idl, o->src, o->src_len, o->create, expect, &o->ver, &o->seq,
-                      &created);
+    rc = es_index_put(s, ix, tidx, id, idl, o->src, o->src_len, o->create, o->gen_id != 0, expect,
+                      &o->ver, &o->seq, &created);
     if (rc == -EEXIST) {
         char tail[200];
         snprintf(tail, sizeof(tail), "version conflict, document already exists (current version [%lld])",
@@ -1403,7 +1384,7 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
     if (rc)
         return rc;
     if (o->version >= 0 && o->version_type != VT_INTERNAL) {
-        es_doc *d = es_index_doc_get(ix, tidx, id, idl);
+        es_doc *d = es_index_doc_get(s, ix, tidx, id, idl);
         if (d) {
             d->version = o->version;
             o->ver = o->version;
@@ -1418,8 +1399,97 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
 
 #define LIT(b, s) buf_append(b, s, sizeof(s) - 1)
 
+/* Escape-free strings are copied straight; the rest take the slow path. */
+static inline char *put_raw(char *d, const char *s, size_t n)
+{
+    memcpy(d, s, n);
+    return d + n;
+}
+
+#define PUTL(d, lit) put_raw(d, lit, sizeof(lit) - 1)
+
+static inline char *put_u64(char *d, uint64_t v)
+{
+    char tmp[24];
+    char *e = tmp + sizeof(tmp), *p = e;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return put_raw(d, p, (size_t)(e - p));
+}
+
+/* The common answer (6.x+, success, names without escapes) from a template
+ * in one reservation; NULL when the item needs the general path. */
+static int render_ok_fast(bulk *b, buf *out, const op *o, bool *done)
+{
+    const es_persona *p = b->p;
+    *done = false;
+    if (o->err || p->major < 6 || !o->index.p)
+        return 0;
+    bool with_type = p->major <= 7 || p->compat7;
+    const char *tn = p->compat7 ? "_doc" : o->type_name;
+    if (with_type && !tn)
+        return 0;
+    size_t tl = with_type ? strlen(tn) : 0;
+    const char *id = o->gen_id ? o->gid : o->id.p;
+    size_t idl = o->gen_id ? ES_ID_LEN : o->id.len;
+    if (!id)
+        return 0;
+    if (o->index.len != b->esc_len || (o->index.p != b->esc_name &&
+                                       memcmp(o->index.p, b->esc_name, o->index.len) != 0)) {
+        b->esc_name = o->index.p;
+        b->esc_len = o->index.len;
+        b->esc_needed = es_json_needs_escape(o->index.p, o->index.len);
+    }
+    if (b->esc_needed || (with_type && tn != b->type_ok && es_json_needs_escape(tn, tl)) ||
+        (!o->gen_id && es_json_needs_escape(id, idl)))
+        return 0;
+    static const char shards_ok[] = "\",\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0}";
+    static const char shards_noop[] = "\",\"_shards\":{\"total\":0,\"successful\":0,\"failed\":0}";
+    int rc = buf_reserve(out, 240 + o->index.len + tl + idl);
+    if (rc)
+        return rc;
+    char *d = out->data + out->len;
+    const char *act = ACT_NAMES[o->act];
+    d = PUTL(d, "{\"");
+    d = put_raw(d, act, strlen(act));
+    d = PUTL(d, "\":{\"_index\":\"");
+    d = put_raw(d, o->index.p, o->index.len);
+    if (with_type) {
+        d = PUTL(d, "\",\"_type\":\"");
+        d = put_raw(d, tn, tl);
+    }
+    d = PUTL(d, "\",\"_id\":\"");
+    d = put_raw(d, id, idl);
+    d = PUTL(d, "\",\"_version\":");
+    d = put_u64(d, (uint64_t)o->ver);
+    d = PUTL(d, ",\"result\":\"");
+    const char *res = RES_NAMES[o->result];
+    d = put_raw(d, res, strlen(res));
+    if (o->result == RES_NOOP)
+        d = put_raw(d, shards_noop, sizeof(shards_noop) - 1);
+    else
+        d = put_raw(d, shards_ok, sizeof(shards_ok) - 1);
+    d = PUTL(d, ",\"_seq_no\":");
+    d = put_u64(d, (uint64_t)o->seq);
+    d = PUTL(d, ",\"_primary_term\":1,\"status\":");
+    d = put_u64(d, (uint64_t)o->status);
+    d = PUTL(d, "}}");
+    if (with_type)
+        b->type_ok = tn;
+    out->len = (size_t)(d - out->data);
+    out->data[out->len] = '\0';
+    *done = true;
+    return 0;
+}
+
 static int render_item(bulk *b, buf *out, const op *o)
 {
+    bool done;
+    int frc = render_ok_fast(b, out, o, &done);
+    if (frc || done)
+        return frc;
     const es_persona *p = b->p;
     bool with_type = p->major <= 7 || p->compat7;
     const char *id = o->gen_id ? o->gid : o->id.p;
@@ -1444,7 +1514,27 @@ static int render_item(bulk *b, buf *out, const op *o)
     if (!rc && ok && p->major <= 5 && o->act == ACT_DELETE)
         rc = o->result == RES_DELETED ? LIT(out, "\"found\":true,") : LIT(out, "\"found\":false,");
     rc = rc ? rc : LIT(out, "\"_index\":");
-    rc = rc ? rc : es_json_put_str(out, o->index.p ? o->index.p : "", o->index.len);
+    if (!rc) {
+        /* most items name the same index: check its escaping once */
+        if (o->index.p != b->esc_name || o->index.len != b->esc_len) {
+            b->esc_name = o->index.p;
+            b->esc_len = o->index.len;
+            b->esc_needed = !o->index.p || es_json_needs_escape(o->index.p, o->index.len);
+        }
+        if (b->esc_needed) {
+            rc = es_json_put_str(out, o->index.p ? o->index.p : "", o->index.len);
+        } else {
+            rc = buf_reserve(out, o->index.len + 2);
+            if (!rc) {
+                char *d = out->data + out->len;
+                d[0] = '"';
+                memcpy(d + 1, o->index.p, o->index.len);
+                d[o->index.len + 1] = '"';
+                out->len += o->index.len + 2;
+                out->data[out->len] = '\0';
+            }
+        }
+    }
     if (!rc && with_type) {
         rc = LIT(out, ",\"_type\":");
         if (p->compat7)
@@ -1503,6 +1593,7 @@ static void bulk_cleanup(bulk *b)
     for (size_t i = 0; i < b->npool; i++)
         free(b->pool[i]);
     free(b->pool);
+    free(b->ids);
 }
 
 int es_bulk_run(const es_bulk_env *env, const es_bulk_req *req, buf *out, es_bulk_stats *st)
@@ -1547,6 +1638,23 @@ int es_bulk_run(const es_bulk_env *env, const es_bulk_req *req, buf *out, es_bul
             status = -ENOMEM;
             goto done;
         }
+    }
+    /* ids for the documents that come without one: one clock read, one lock */
+    size_t need = 0;
+    for (size_t k = 0; k < b.nops; k++)
+        need += !b.ops[k].id.p && (b.ops[k].act == ACT_INDEX || b.ops[k].act == ACT_CREATE);
+    if (need) {
+        b.ids = malloc(need * ES_ID_LEN);
+        if (b.ids) {
+            es_idgen_next(env->ids, b.ids, need);
+            b.nids = need;
+        }
+    }
+    if (!es_store_accounting_only(env->store)) {
+        size_t bytes = 0;
+        for (size_t k = 0; k < b.nops; k++)
+            bytes += b.ops[k].src_len + ES_ID_LEN;
+        es_store_reserve(env->store, bytes);
     }
     ix_cache cache;
     memset(&cache, 0, sizeof(cache));

@@ -842,6 +842,32 @@ static int close_mismatch(es_lex *lx, size_t off)
                 c, obj ? '}' : ']', obj ? "Object" : "Array", src);
 }
 
+/* After a value inside an object or an array: a comma and the next member,
+ * the closing mark, or Jackson's complaint. */
+static int after_member(es_lex *lx, char c, bool obj)
+{
+    if (c == ',') {
+        lx->pos++;
+        const char *p = skip_ws(lx->s + lx->pos, lx->s + lx->len);
+        lx->pos = (size_t)(p - lx->s);
+        if (lx->pos >= lx->len)
+            return unexpected_eof(lx);
+        lx->state = obj ? ST_OBJ_KEY : ST_ARR_VALUE;
+        return obj ? lex_key(lx) : lex_value(lx);
+    }
+    if (c == (obj ? '}' : ']')) {
+        lx->pos++;
+        lx->tok = obj ? ES_TOK_END_OBJECT : ES_TOK_END_ARRAY;
+        pop(lx);
+        return 0;
+    }
+    if (c == (obj ? ']' : '}'))
+        return close_mismatch(lx, lx->pos);
+    return unexpected(lx, lx->pos,
+                      obj ? "was expecting comma to separate Object entries"
+                          : "was expecting comma to separate Array entries");
+}
+
 int es_lex_next(es_lex *lx)
 {
     const char *p = skip_ws(lx->s + lx->pos, lx->s + lx->len);
@@ -880,43 +906,9 @@ int es_lex_next(es_lex *lx)
     case ST_OBJ_KEY:
         return lex_key(lx);
     case ST_OBJ_AFTER:
-        if (c == ',') {
-            lx->pos++;
-            p = skip_ws(lx->s + lx->pos, lx->s + lx->len);
-            lx->pos = (size_t)(p - lx->s);
-            if (lx->pos >= lx->len)
-                return unexpected_eof(lx);
-            lx->state = ST_OBJ_KEY;
-            return lex_key(lx);
-        }
-        if (c == '}') {
-            lx->pos++;
-            lx->tok = ES_TOK_END_OBJECT;
-            pop(lx);
-            return 0;
-        }
-        if (c == ']')
-            return close_mismatch(lx, lx->pos);
-        return unexpected(lx, lx->pos, "was expecting comma to separate Object entries");
+        return after_member(lx, c, true);
     case ST_ARR_AFTER:
-        if (c == ',') {
-            lx->pos++;
-            p = skip_ws(lx->s + lx->pos, lx->s + lx->len);
-            lx->pos = (size_t)(p - lx->s);
-            if (lx->pos >= lx->len)
-                return unexpected_eof(lx);
-            lx->state = ST_ARR_VALUE;
-            return lex_value(lx);
-        }
-        if (c == ']') {
-            lx->pos++;
-            lx->tok = ES_TOK_END_ARRAY;
-            pop(lx);
-            return 0;
-        }
-        if (c == '}')
-            return close_mismatch(lx, lx->pos);
-        return unexpected(lx, lx->pos, "was expecting comma to separate Array entries");
+        return after_member(lx, c, false);
     default:
         break;
     }

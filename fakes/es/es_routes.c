@@ -1154,7 +1154,7 @@ static void h_doc_get(void *arg, http_req *req, http_resp *resp)
     const char *name = http_req_capture(req, "index");
     const char *type = http_req_capture(req, "type");
     const char *id = http_req_capture(req, "id");
-    es_store_rdlock(es->store);
+    es_store_wrlock(es->store); /* a lookup may index recent docs */
     es_index *ix = es_store_index_get(es->store, name, strlen(name));
     if (!ix) {
         es_store_unlock(es->store);
@@ -1164,7 +1164,7 @@ static void h_doc_get(void *arg, http_req *req, http_resp *resp)
     int t = 0;
     if (c.p.multi_type)
         t = es_index_type(ix, type, strlen(type), false);
-    es_doc *d = t >= 0 ? es_index_doc_get(ix, t, id, strlen(id)) : NULL;
+    es_doc *d = t >= 0 ? es_index_doc_get(es->store, ix, t, id, strlen(id)) : NULL;
     buf *out = http_resp_buf(resp);
     buf_reset(out);
     bool with_type = c.p.major <= 7 || c.p.compat7;

@@ -25,19 +25,21 @@ void efk_es_config_init(efk_es_config *cfg)
     cfg->conn_memory = (size_t)1 << 20;
 }
 
+static void creds_free(efk_es_credential *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(c[i].user);
+        free(c[i].secret);
+    }
+}
+
 void efk_es_config_cleanup(efk_es_config *cfg)
 {
     free(cfg->version);
     free(cfg->cluster_name);
     free(cfg->node_name);
-    for (size_t i = 0; i < cfg->nusers; i++) {
-        free(cfg->users[i].user);
-        free(cfg->users[i].secret);
-    }
-    for (size_t i = 0; i < cfg->napi_keys; i++) {
-        free(cfg->api_keys[i].user);
-        free(cfg->api_keys[i].secret);
-    }
+    creds_free(cfg->users, cfg->nusers);
+    creds_free(cfg->api_keys, cfg->napi_keys);
     free(cfg->acct_field);
     free(cfg->acct_regex);
     json_decref(cfg->expected);
@@ -616,14 +618,8 @@ void efk_es_stop(efk_es *es)
     json_decref(es->templates);
     json_decref(es->index_templates);
     json_decref(es->ilm);
-    for (size_t i = 0; i < es->nusers; i++) {
-        free(es->users[i].user);
-        free(es->users[i].secret);
-    }
-    for (size_t i = 0; i < es->napi_keys; i++) {
-        free(es->api_keys[i].user);
-        free(es->api_keys[i].secret);
-    }
+    creds_free(es->users, es->nusers);
+    creds_free(es->api_keys, es->napi_keys);
     pthread_mutex_destroy(&es->rules_lock);
     pthread_mutex_destroy(&es->meta_lock);
     free(es);

@@ -3,13 +3,40 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/rng.h"
 #include "es_id.h"
 
-#define CHUNK_SIZE (1u << 20)
+#define CHUNK_SIZE ((size_t)4 << 20)
+
+/* Every stored byte lands in a chunk, written once at network speed. Fresh
+ * memory costs a page fault per 4 KiB touched; mapping a chunk with
+ * MAP_POPULATE faults it in with one system call instead of a thousand
+ * exceptions (the same zeroing, a fraction of the overhead). */
+static char *chunk_alloc(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void chunk_free(char *p, size_t size)
+{
+    if (p)
+        munmap(p, size);
+}
+
+/* Spare chunks: faulted in by request threads before they take the store
+ * lock (so the kernel's page zeroing runs in parallel, not under the lock),
+ * and chunks of deleted indices kept for reuse. Bounded by SPARE_MAX. */
+#define SPARE_MAX 64
 
 struct es_store {
+    pthread_mutex_t spare_lock;
+    char *spare[SPARE_MAX];
+    size_t nspare;
+    size_t spare_cap;       /* chunks kept at most (limit-dependent) */
     pthread_rwlock_t lock;
     es_store_config cfg;
     rng uuid_rng;
@@ -33,16 +60,72 @@ es_store *es_store_new(const es_store_config *cfg)
     }
     rng_init(&s->uuid_rng, cfg->seed, "es.index-uuids");
     pthread_rwlock_init(&s->lock, NULL);
+    pthread_mutex_init(&s->spare_lock, NULL);
+    /* keep up to a quarter of the limit as spare, at most SPARE_MAX chunks */
+    s->spare_cap = (size_t)(s->cfg.limit / 4 / CHUNK_SIZE);
+    if (s->spare_cap > SPARE_MAX)
+        s->spare_cap = SPARE_MAX;
     return s;
 }
 
-static void index_free(es_index *ix)
+static void spare_put(es_store *s, char *c, size_t size)
+{
+    if (s && size == CHUNK_SIZE) {
+        pthread_mutex_lock(&s->spare_lock);
+        if (s->nspare < s->spare_cap) {
+            s->spare[s->nspare++] = c;
+            c = NULL;
+        }
+        pthread_mutex_unlock(&s->spare_lock);
+    }
+    chunk_free(c, size);
+}
+
+static char *spare_get(es_store *s)
+{
+    char *c = NULL;
+    pthread_mutex_lock(&s->spare_lock);
+    if (s->nspare)
+        c = s->spare[--s->nspare];
+    pthread_mutex_unlock(&s->spare_lock);
+    return c;
+}
+
+void es_store_reserve(es_store *s, size_t bytes)
+{
+    size_t want = bytes / CHUNK_SIZE + 1;
+    if (want > s->spare_cap)
+        want = s->spare_cap;
+    for (;;) {
+        pthread_mutex_lock(&s->spare_lock);
+        bool enough = s->nspare >= want;
+        pthread_mutex_unlock(&s->spare_lock);
+        if (enough)
+            return;
+        char *c = chunk_alloc(CHUNK_SIZE);
+        if (!c)
+            return;
+        pthread_mutex_lock(&s->spare_lock);
+        if (s->nspare < s->spare_cap) {
+            s->spare[s->nspare++] = c;
+            c = NULL;
+        }
+        pthread_mutex_unlock(&s->spare_lock);
+        if (c) {
+            chunk_free(c, CHUNK_SIZE);
+            return;
+        }
+    }
+}
+
+static void index_free(es_store *s, es_index *ix)
 {
     if (!ix)
         return;
     for (size_t i = 0; i < ix->nchunks; i++)
-        free(ix->chunks[i]);
+        spare_put(s, ix->chunks[i], ix->chunk_sizes[i]);
     free(ix->chunks);
+    free(ix->chunk_sizes);
     for (size_t i = 0; i < ix->ntypes; i++)
         free(ix->types[i]);
     free(ix->docs);
@@ -57,7 +140,7 @@ static void index_free(es_index *ix)
 void es_store_clear(es_store *s)
 {
     for (size_t i = 0; i < s->nix; i++)
-        index_free(s->ix[i]);
+        index_free(s, s->ix[i]);
     s->nix = 0;
     s->bytes = 0;
 }
@@ -68,6 +151,9 @@ void es_store_free(es_store *s)
         return;
     es_store_clear(s);
     free(s->ix);
+    for (size_t i = 0; i < s->nspare; i++)
+        chunk_free(s->spare[i], CHUNK_SIZE);
+    pthread_mutex_destroy(&s->spare_lock);
     pthread_rwlock_destroy(&s->lock);
     free(s);
 }
@@ -160,7 +246,7 @@ int es_store_index_add(es_store *s, const char *name, size_t len, es_index **out
     ix->mappings = json_object();
     ix->aliases = json_object();
     if (!ix->name || !ix->settings || !ix->mappings || !ix->aliases) {
-        index_free(ix);
+        index_free(s, ix);
         return -ENOMEM;
     }
     ix->name_len = len;
@@ -190,7 +276,7 @@ void es_store_index_del(es_store *s, es_index *ix)
     memmove(s->ix + pos, s->ix + pos + 1, (s->nix - pos - 1) * sizeof(*s->ix));
     s->nix--;
     s->bytes -= ix->bytes;
-    index_free(ix);
+    index_free(s, ix);
 }
 
 size_t es_store_index_list(es_store *s, es_index **out, size_t max)
@@ -228,19 +314,57 @@ static uint32_t doc_hash(int type, const char *id, size_t len)
     return (uint32_t)(h ^ (h >> 32));
 }
 
-es_doc *es_index_doc_get(es_index *ix, int type, const char *id, size_t id_len)
+static int grow_table(es_store *s, es_index *ix);
+
+static void table_put(es_index *ix, size_t k)
 {
+    size_t mask = ix->table_cap - 1;
+    size_t i = ix->docs[k].hash & mask;
+    while (ix->table[i])
+        i = (i + 1) & mask;
+    ix->table[i] = (uint64_t)ix->docs[k].hash << 32 | (uint64_t)(k + 1);
+    ix->docs[k].in_table = 1;
+    ix->in_table++;
+}
+
+/* Documents stored under generated ids are not put in the id table when
+ * they arrive (a random write into a large table is a cache miss per
+ * document, and pure log shipping never looks them up); the first lookup
+ * after them indexes them all. */
+static int table_catch_up(es_store *s, es_index *ix)
+{
+    if (ix->table_upto == ix->ndocs)
+        return 0;
+    while (ix->in_table + (ix->ndocs - ix->table_upto) > ix->table_cap / 2) {
+        int rc = grow_table(s, ix);
+        if (rc)
+            return rc;
+    }
+    for (size_t k = ix->table_upto; k < ix->ndocs; k++)
+        if (!ix->docs[k].in_table)
+            table_put(ix, k);
+    ix->table_upto = ix->ndocs;
+    return 0;
+}
+
+/* The slot keeps the hash beside the index, so probing compares in the
+ * table and only a real candidate touches the document record. */
+es_doc *es_index_doc_get(es_store *s, es_index *ix, int type, const char *id, size_t id_len)
+{
+    if (table_catch_up(s, ix))
+        return NULL;
     if (!ix->table_cap)
         return NULL;
     uint32_t h = doc_hash(type, id, id_len);
     size_t mask = ix->table_cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        uint32_t slot = ix->table[i];
+        uint64_t slot = ix->table[i];
         if (!slot)
             return NULL;
-        es_doc *d = &ix->docs[slot - 1];
-        if (d->hash == h && d->type == type && d->id_len == id_len &&
-            memcmp(d->data, id, id_len) == 0)
+        if ((uint32_t)(slot >> 32) != h)
+            continue;
+        es_doc *d = &ix->docs[(uint32_t)slot - 1];
+        if (d->type == type && d->id_len == id_len && memcmp(d->data, id, id_len) == 0)
             return d;
     }
 }
@@ -254,15 +378,17 @@ static void account(es_store *s, es_index *ix, int64_t delta)
 static int grow_table(es_store *s, es_index *ix)
 {
     size_t ncap = ix->table_cap ? ix->table_cap * 2 : 1024;
-    uint32_t *nt = calloc(ncap, sizeof(*nt));
+    uint64_t *nt = calloc(ncap, sizeof(*nt));
     if (!nt)
         return -ENOMEM;
     size_t mask = ncap - 1;
     for (size_t k = 0; k < ix->ndocs; k++) {
+        if (!ix->docs[k].in_table)
+            continue;
         size_t i = ix->docs[k].hash & mask;
         while (nt[i])
             i = (i + 1) & mask;
-        nt[i] = (uint32_t)(k + 1);
+        nt[i] = (uint64_t)ix->docs[k].hash << 32 | (uint64_t)(k + 1);
     }
     account(s, ix, (int64_t)((ncap - ix->table_cap) * sizeof(*nt)));
     free(ix->table);
@@ -282,17 +408,24 @@ static char *store_bytes(es_store *s, es_index *ix, const char *id, size_t id_le
             char **n = realloc(ix->chunks, nc * sizeof(*n));
             if (!n)
                 return NULL;
-            account(s, ix, (int64_t)((nc - ix->chunks_cap) * sizeof(*n)));
             ix->chunks = n;
+            size_t *z = realloc(ix->chunk_sizes, nc * sizeof(*z));
+            if (!z)
+                return NULL;
+            ix->chunk_sizes = z;
+            account(s, ix, (int64_t)((nc - ix->chunks_cap) * (sizeof(*n) + sizeof(*z))));
             ix->chunks_cap = nc;
         }
         size_t size = need > CHUNK_SIZE ? need : CHUNK_SIZE;
         /* the first chunk of an index starts small: many indices hold few docs */
         if (ix->nchunks == 0 && need <= 64 * 1024)
             size = 64 * 1024;
-        char *c = malloc(size);
+        char *c = size == CHUNK_SIZE ? spare_get(s) : NULL;
+        if (!c)
+            c = chunk_alloc(size);
         if (!c)
             return NULL;
+        ix->chunk_sizes[ix->nchunks] = size;
         ix->chunks[ix->nchunks++] = c;
         ix->chunk_size = size;
         ix->chunk_used = 0;
@@ -306,10 +439,10 @@ static char *store_bytes(es_store *s, es_index *ix, const char *id, size_t id_le
 }
 
 int es_index_put(es_store *s, es_index *ix, int type, const char *id, size_t id_len,
-                 const char *src, size_t src_len, bool create, int64_t expect_version,
+                 const char *src, size_t src_len, bool create, bool fresh, int64_t expect_version,
                  int64_t *version, int64_t *seq_no, bool *created)
 {
-    es_doc *d = es_index_doc_get(ix, type, id, id_len);
+    es_doc *d = fresh ? NULL : es_index_doc_get(s, ix, type, id, id_len);
     if (d && d->live && create) {
         *version = d->version;
         return -EEXIST;
@@ -335,7 +468,7 @@ int es_index_put(es_store *s, es_index *ix, int type, const char *id, size_t id_
             ix->docs = nd;
             ix->docs_cap = nc;
         }
-        if ((ix->ndocs + 1) * 2 > ix->table_cap) {
+        if (!fresh && (ix->in_table + 1) * 2 > ix->table_cap) {
             int rc = grow_table(s, ix);
             if (rc)
                 return rc;
@@ -350,13 +483,13 @@ int es_index_put(es_store *s, es_index *ix, int type, const char *id, size_t id_
         d->type = (uint16_t)type;
         d->hash = doc_hash(type, id, id_len);
         d->live = 0;
+        d->in_table = 0;
         d->version = 0;
-        size_t mask = ix->table_cap - 1;
-        size_t i = d->hash & mask;
-        while (ix->table[i])
-            i = (i + 1) & mask;
-        ix->table[i] = (uint32_t)(ix->ndocs + 1);
+        if (!fresh)
+            table_put(ix, ix->ndocs);
         ix->ndocs++;
+        if (!fresh && ix->table_upto == ix->ndocs - 1)
+            ix->table_upto = ix->ndocs;
     } else {
         char *data = store_bytes(s, ix, id, id_len, src, src_len);
         if (!data)
@@ -384,8 +517,7 @@ int es_index_put(es_store *s, es_index *ix, int type, const char *id, size_t id_
 int es_index_del_doc(es_store *s, es_index *ix, int type, const char *id, size_t id_len,
                      int64_t expect_version, int64_t *version, int64_t *seq_no)
 {
-    (void)s;
-    es_doc *d = es_index_doc_get(ix, type, id, id_len);
+    es_doc *d = es_index_doc_get(s, ix, type, id, id_len);
     if (expect_version >= 0) {
         int64_t cur = d && d->live ? d->version : 0;
         if (cur != expect_version) {

@@ -4,7 +4,7 @@
  * Indices by name; each keeps its documents' ids and source bytes exactly as
  * they arrived (no tree is built), packed into large append-only chunks so a
  * stored document costs its source plus about 70 bytes (the id, a 48-byte
- * record and a hash slot): well under 1.5x for log documents. Overwritten and
+ * record and a 16-byte hash slot): well under 1.5x for log documents. Overwritten and
  * deleted sources stay in their chunk until the index is deleted (ES keeps
  * them until a merge, too); they still count against the memory cap.
  *
@@ -48,7 +48,8 @@ typedef struct es_doc {
     uint16_t id_len;
     uint16_t type;      /* index into the index's types */
     uint32_t hash;
-    uint32_t live;      /* 0: a tombstone */
+    uint16_t live;      /* 0: a tombstone */
+    uint16_t in_table;  /* indexed in the id table yet */
     int64_t version;
     int64_t seq_no;
 } es_doc;
@@ -71,14 +72,17 @@ struct es_index {
     size_t ntypes;
     es_doc *docs;           /* in arrival order (the "_doc" order) */
     size_t ndocs, docs_cap;
-    uint32_t *table;        /* open addressing: doc index + 1, 0 empty */
+    uint64_t *table;        /* open addressing: hash << 32 | (doc index + 1), 0 empty */
     size_t table_cap;
+    size_t in_table;        /* documents in the table */
+    size_t table_upto;      /* docs[0..table_upto) are all in the table */
     uint64_t live;          /* documents that exist */
     uint64_t deleted;       /* docs.deleted, as _cat/indices shows it */
     int64_t next_seq_no;
     uint64_t bytes;         /* memory this index holds */
     uint64_t src_bytes;     /* source bytes of live documents */
     char **chunks;
+    size_t *chunk_sizes;
     size_t nchunks, chunks_cap;
     size_t chunk_used, chunk_size; /* of the last chunk */
     json_t *settings;       /* PUT /index body's "settings" (or {}) */
@@ -101,6 +105,10 @@ void es_store_free(es_store *s);
 void es_store_rdlock(es_store *s);
 void es_store_wrlock(es_store *s);
 void es_store_unlock(es_store *s);
+
+/* Make sure about `bytes` of chunk space is faulted in and ready, without
+ * the lock (call before es_store_wrlock on the write path). Thread-safe. */
+void es_store_reserve(es_store *s, size_t bytes);
 
 /* Remove every index (under the caller's write lock). */
 void es_store_clear(es_store *s);
@@ -127,18 +135,20 @@ size_t es_store_index_count(const es_store *s);
  * -ENOSPC past ES_MAX_TYPES. */
 int es_index_type(es_index *ix, const char *type, size_t len, bool add);
 
-/* Look a document up (live or tombstone), NULL when never seen. */
-es_doc *es_index_doc_get(es_index *ix, int type, const char *id, size_t id_len);
+/* Look a document up (live or tombstone), NULL when never seen (or on
+ * ENOMEM). May index recent documents first: needs the write lock. */
+es_doc *es_index_doc_get(es_store *s, es_index *ix, int type, const char *id, size_t id_len);
 
 /* Write a document's source under (type, id). With `create`, an existing live
- * document is a conflict. Fills the new version and seq_no, and whether it
+ * document is a conflict. `fresh` says the id was just generated (unique by
+ * construction, so no lookup is needed: ES skips it for auto ids too). Fills the new version and seq_no, and whether it
  * was created (vs overwritten). `expect_version` >= 0 requires the current
  * version to equal it (internal versioning).
  * 0; -EEXIST (create over a live doc; *version = its version);
  * -ESTALE (expect_version mismatch; *version = current, 0 when missing);
  * -ENOSPC (store over its limit); -ENOMEM. */
 int es_index_put(es_store *s, es_index *ix, int type, const char *id, size_t id_len,
-                 const char *src, size_t src_len, bool create, int64_t expect_version,
+                 const char *src, size_t src_len, bool create, bool fresh, int64_t expect_version,
                  int64_t *version, int64_t *seq_no, bool *created)
     __attribute__((warn_unused_result));
 

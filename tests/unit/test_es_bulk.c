@@ -285,13 +285,13 @@ static void test_actions(void **state)
     for (const char *c = gid; *c; c++)
         assert_true(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *c));
     /* the update merged objects recursively */
-    es_store_rdlock(f.store);
+    es_store_wrlock(f.store);
     es_index *ix = es_store_index_get(f.store, "a", 1);
-    es_doc *d = es_index_doc_get(ix, 0, "3", 1);
+    es_doc *d = es_index_doc_get(f.store, ix, 0, "3", 1);
     assert_non_null(d);
     assert_true(d->live);
     assert_memory_equal(es_doc_src(d), "{\"y\":6}", d->src_len);
-    d = es_index_doc_get(ix, 0, "1", 1);
+    d = es_index_doc_get(f.store, ix, 0, "1", 1);
     assert_false(d->live);
     assert_int_equal(ix->live, 2); /* 3 and the generated one */
     es_store_unlock(f.store);
@@ -307,8 +307,8 @@ static void test_update_merge_result(void **state)
                              "{\"update\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"doc\":{\"o\":{\"q\":2}}}\n",
                          NULL),
                      200);
-    es_store_rdlock(f.store);
-    es_doc *d = es_index_doc_get(es_store_index_get(f.store, "a", 1), 0, "1", 1);
+    es_store_wrlock(f.store);
+    es_doc *d = es_index_doc_get(f.store, es_store_index_get(f.store, "a", 1), 0, "1", 1);
     char *src = strndup(es_doc_src(d), d->src_len);
     es_store_unlock(f.store);
     assert_string_equal(src, "{\"x\":1,\"o\":{\"p\":1,\"q\":2}}");

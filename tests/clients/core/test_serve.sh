@@ -94,8 +94,10 @@ if command -v kubectl >/dev/null 2>&1; then
     kubectl get namespaces >/dev/null 2>"$T/kerr" && pass "kubectl with KUBECONFIG" ||
         fail "kubectl get namespaces: $(cat "$T/kerr")"
 fi
-"$EFKSIM_BIN/rbd" -m "$EFKSIM_RBD_MON" ls >/dev/null 2>"$T/rerr" && pass "rbd ls" ||
-    fail "rbd ls: $(cat "$T/rerr")"
+# an empty store has no pools, so ask the monitor for the blocklist instead
+"$EFKSIM_BIN/ceph" -m "$EFKSIM_RBD_MON" osd blocklist ls >/dev/null 2>"$T/rerr" &&
+    grep -qx 'listed 0 entries' "$T/rerr" && pass "ceph osd blocklist ls" ||
+    fail "ceph osd blocklist ls: $(cat "$T/rerr")"
 
 # --- SIGTERM: exit 0, no child process, no temp files outside the work dir
 kids=$(ps -o pid= --ppid $pid | tr -d ' ')

@@ -1,0 +1,221 @@
+#!/bin/bash
+# Bulk throughput of the fake Elasticsearch against its peers, in one run:
+#
+#   nginx     `return 200` without reading the body: the loopback limit
+#   fake      es_testserver, fully parsing, storing and answering every item
+#   WireMock  a static stub for the same request (npm "wiremock", on Java)
+#   mountebank a static stub (npm "mountebank")
+#
+# Each gets the same 1000-document bulk body shaped like a log agent's
+# (~360 KB: action line + a document with a timestamp, the log line carrying
+# the efksim marker, the stream and Kubernetes metadata), from wrk -t1 -c4,
+# ROUNDS rounds of DUR seconds after a warm-up round; the script prints
+# requests/s of each and the ratios.
+#
+# Store: at thousands of requests/s the fake stores ~1.5 GB/s, so the fake
+# runs with store_limit 12G and the index is deleted after every round
+# (a round stores at most DUR x rate x 360 KB, well under the limit); each
+# round's document count is checked against wrk's request count.
+#
+# usage: tests/bench/es_bulk.sh [BUILD_DIR]   (env: DUR=3 ROUNDS=3)
+# peers: (cd tests/bench && npm install) — missing peers are skipped.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${1:-${EFKSIM_BUILD_DIR:-$HERE/../../build}}
+DUR=${DUR:-3}
+ROUNDS=${ROUNDS:-3}
+SERVER="$BUILD/bin/es_testserver"
+[ -x "$SERVER" ] || { echo "no $SERVER: build first (cmake --build build --target es_testserver)"; exit 2; }
+command -v wrk >/dev/null || { echo "wrk is not installed"; exit 2; }
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_http() { # url
+    local deadline=$((SECONDS + 60))
+    until curl -s -o /dev/null "$1"; do
+        ((SECONDS > deadline)) && { echo "no answer from $1"; exit 1; }
+        sleep 0.1
+    done
+}
+
+# ---- the body
+/usr/bin/python3 - "$TMP/body.ndjson" <<'EOF'
+import sys
+out = []
+for i in range(1, 1001):
+    out.append('{"index":{"_index":"logstash-2024.01.01"}}')
+    msg = (f"efk:bench:{i} 2024-01-01T12:00:00.{i % 1000:03d}Z INFO [main] request handled "
+           "path=/api/v1/orders status=200 duration_ms=12 trace=4bf92f3577b34da6a3ce9")
+    out.append('{"@timestamp":"2024-01-01T12:00:00.%03dZ","log":"%s","stream":"stdout",'
+               '"kubernetes":{"pod_name":"orders-7d4b9c-xk2lp","namespace_name":"shop",'
+               '"container_name":"orders","host":"node-1"}}' % (i % 1000, msg))
+open(sys.argv[1], "w").write("\n".join(out) + "\n")
+EOF
+BYTES=$(stat -c %s "$TMP/body.ndjson")
+cat >"$TMP/post.lua" <<EOF
+local f = io.open("$TMP/body.ndjson", "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/x-ndjson"
+EOF
+
+run_wrk() { # url seconds -> prints "reqs_per_s total_requests"
+    wrk -t1 -c4 -d"$2"s -s "$TMP/post.lua" "$1" >"$TMP/wrk.out" 2>&1
+    local rps reqs
+    rps=$(awk '/Requests\/sec/ {print $2}' "$TMP/wrk.out")
+    reqs=$(awk '/requests in/ {print $1}' "$TMP/wrk.out")
+    if grep -q "Non-2xx" "$TMP/wrk.out"; then
+        echo "non-2xx answers from $1:" >&2
+        cat "$TMP/wrk.out" >&2
+    fi
+    echo "${rps:-0} ${reqs:-0}"
+}
+
+mean() { awk '{s += $1} END {if (NR) printf "%.0f", s / NR; else print 0}'; }
+
+declare -A RESULT
+
+# ---- nginx
+if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
+    NP=$(free_port)
+    mkdir -p "$TMP/nginx/logs" "$TMP/nginx/tmp"
+    cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $TMP/nginx/tmp;
+    proxy_temp_path $TMP/nginx/tmp;
+    fastcgi_temp_path $TMP/nginx/tmp;
+    uwsgi_temp_path $TMP/nginx/tmp;
+    scgi_temp_path $TMP/nginx/tmp;
+    server {
+        listen 127.0.0.1:$NP;
+        location / { return 200 '{"took":0,"errors":false,"items":[]}'; }
+    }
+}
+EOF
+    $(command -v nginx || echo /usr/sbin/nginx) -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
+    PIDS+=($!)
+    wait_http "http://127.0.0.1:$NP/"
+    run_wrk "http://127.0.0.1:$NP/_bulk" 1 >/dev/null
+    for r in $(seq "$ROUNDS"); do run_wrk "http://127.0.0.1:$NP/_bulk" "$DUR"; done | mean >"$TMP/nginx.rps"
+    RESULT[nginx]=$(cat "$TMP/nginx.rps")
+    kill "${PIDS[-1]}"
+fi
+
+# ---- the fake
+FIFO="$TMP/fake.in"
+mkfifo "$FIFO"
+"$SERVER" -c '{"version":"7.17","store_limit":"12G","conn_memory":"1M"}' <"$FIFO" >"$TMP/fake.out" &
+PIDS+=($!)
+exec 9>"$FIFO"
+until grep -q '^ready$' "$TMP/fake.out" 2>/dev/null; do sleep 0.05; done
+URL=$(sed -n 's/^EFKSIM_ES_URL=//p' "$TMP/fake.out")
+ANSWER=$(curl -s -H 'Content-Type: application/x-ndjson' --data-binary @"$TMP/body.ndjson" "$URL/_bulk")
+ITEMS=$(echo "$ANSWER" | jq '[.items[] | select(.index.status == 201)] | length')
+ERRS=$(echo "$ANSWER" | jq .errors)
+[ "$ITEMS" = 1000 ] && [ "$ERRS" = false ] || { echo "the fake did not take the body: $ITEMS items, errors $ERRS"; exit 1; }
+echo "$ANSWER" >"$TMP/answer.json"
+curl -s -XDELETE "$URL/logstash-2024.01.01" >/dev/null
+run_wrk "$URL/_bulk" 1 >/dev/null
+curl -s -XDELETE "$URL/logstash-2024.01.01" >/dev/null
+: >"$TMP/fake.rounds"
+for r in $(seq "$ROUNDS"); do
+    read -r rps reqs < <(run_wrk "$URL/_bulk" "$DUR")
+    count=$(curl -s "$URL/logstash-2024.01.01/_count" | jq .count)
+    mem=$(curl -s "$URL/_cat/indices?bytes=b&h=store.size" | tr -d ' \n')
+    rss=$(awk '/VmRSS/ {print $2}' /proc/"${PIDS[-1]}"/status)
+    echo "  fake round $r: $rps req/s, $reqs requests, $count documents stored (want $((reqs * 1000))), RSS ${rss} kB"
+    [ "$count" -ge $((reqs * 1000)) ] || echo "  WARNING: fewer documents stored than requests answered"
+    echo "$rps" >>"$TMP/fake.rounds"
+    curl -s -XDELETE "$URL/logstash-2024.01.01" >/dev/null
+done
+RESULT[fake]=$(mean <"$TMP/fake.rounds")
+exec 9>&-
+
+# The peers answer with a static stub: "full" is the fake's own answer for
+# this body (215 KB: the same bytes the fake sends), "min" is the smallest
+# answer a shipper accepts ({"took":0,"errors":false,"items":[]}), the
+# peers' best case.
+printf '{"took":0,"errors":false,"items":[]}' >"$TMP/answer.min"
+
+# ---- WireMock
+WMJAR=$(ls "$HERE"/node_modules/wiremock/build/wiremock-standalone-*.jar 2>/dev/null | head -1)
+if [ -n "$WMJAR" ] && command -v java >/dev/null; then
+    for variant in full min; do
+        answer="$TMP/answer.json"
+        [ $variant = min ] && answer="$TMP/answer.min"
+        WP=$(free_port)
+        rm -rf "$TMP/wm"
+        mkdir -p "$TMP/wm/mappings"
+        jq -n --rawfile b "$answer" \
+            '{request: {method: "POST", url: "/_bulk"}, response: {status: 200, body: $b, headers: {"Content-Type": "application/json; charset=UTF-8"}}}' \
+            >"$TMP/wm/mappings/bulk.json"
+        java -jar "$WMJAR" --port "$WP" --bind-address 127.0.0.1 --root-dir "$TMP/wm" \
+            --no-request-journal --disable-banner >"$TMP/wm.log" 2>&1 &
+        PIDS+=($!)
+        wait_http "http://127.0.0.1:$WP/__admin/mappings"
+        run_wrk "http://127.0.0.1:$WP/_bulk" "$DUR" >/dev/null # JIT warm-up
+        for r in $(seq "$ROUNDS"); do run_wrk "http://127.0.0.1:$WP/_bulk" "$DUR"; done | mean >"$TMP/wm.rps"
+        RESULT[wiremock-$variant]=$(cat "$TMP/wm.rps")
+        kill "${PIDS[-1]}"
+        wait "${PIDS[-1]}" 2>/dev/null
+    done
+else
+    echo "WireMock skipped (cd tests/bench && npm install)"
+fi
+
+# ---- mountebank
+MB="$HERE/node_modules/.bin/mb"
+if [ -x "$MB" ]; then
+    MP=$(free_port)
+    "$MB" start --port "$MP" --localOnly --nologfile --loglevel warn >"$TMP/mb.log" 2>&1 &
+    PIDS+=($!)
+    wait_http "http://127.0.0.1:$MP/imposters"
+    for variant in full min; do
+        answer="$TMP/answer.json"
+        [ $variant = min ] && answer="$TMP/answer.min"
+        IP=$(free_port)
+        jq -n --rawfile b "$answer" --argjson p "$IP" \
+            '{port: $p, protocol: "http", recordRequests: false, stubs: [{responses: [{is: {statusCode: 200, headers: {"Content-Type": "application/json; charset=UTF-8"}, body: $b}}]}]}' |
+            curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$MP/imposters"
+        wait_http "http://127.0.0.1:$IP/"
+        run_wrk "http://127.0.0.1:$IP/_bulk" 1 >/dev/null
+        for r in $(seq "$ROUNDS"); do run_wrk "http://127.0.0.1:$IP/_bulk" "$DUR"; done | mean >"$TMP/mb.rps"
+        RESULT[mountebank-$variant]=$(cat "$TMP/mb.rps")
+        curl -s -o /dev/null -X DELETE "http://127.0.0.1:$MP/imposters/$IP"
+    done
+    kill "${PIDS[-1]}"
+else
+    echo "mountebank skipped (cd tests/bench && npm install)"
+fi
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+echo
+echo "bulk body: 1000 documents, $BYTES bytes; wrk -t1 -c4, $ROUNDS x ${DUR}s after a warm-up"
+printf "%-16s %10s\n" server "req/s"
+for k in nginx fake wiremock-full wiremock-min mountebank-full mountebank-min; do
+    [ -n "${RESULT[$k]:-}" ] && printf "%-16s %10s\n" "$k" "${RESULT[$k]}"
+done
+echo
+for k in wiremock-full wiremock-min; do
+    [ -n "${RESULT[$k]:-}" ] && echo "fake / $k:   $(ratio "${RESULT[fake]}" "${RESULT[$k]}")  (target >= 1)"
+done
+for k in mountebank-full mountebank-min; do
+    [ -n "${RESULT[$k]:-}" ] && echo "fake / $k: $(ratio "${RESULT[fake]}" "${RESULT[$k]}")  (target >= 10)"
+done
+[ -n "${RESULT[nginx]:-}" ] && echo "fake / nginx:           $(ratio "${RESULT[fake]}" "${RESULT[nginx]}")  (the loopback limit)"
+echo "fake documents/s: $((RESULT[fake] * 1000))"
