@@ -824,7 +824,7 @@ static void loop(run_session *s)
             return;
         }
         reap(s);
-        tick_procs(s);
+        /* lines owed first: what a program starting now reads is there */
         for (size_t i = 0; i < s->nlogs_open && !s->aborted; i++) {
             efk_err e;
             efk_err_init(&e);
@@ -835,6 +835,7 @@ static void loop(run_session *s)
                 run_fakes_expected(s->fakes, s->logs[i].spec.stream,
                                    run_log_produced(&s->logs[i]));
         }
+        tick_procs(s);
         tick_timeline(s);
         if (s->opts.check)
             tick_expect(s, false);
