@@ -52,7 +52,8 @@ static const char *const k_patch[] = {"resource", "namespace", "name", "patch", 
 static const char *const k_delete[] = {"resource", "namespace", "name", NULL};
 static const char *const k_identity[] = {"identity", NULL};
 static const char *const k_fault_remove[] = {"id", NULL};
-static const char *const k_lock_add[] = {"image", "id", "locker", "address", "node", "client", "tag", NULL};
+static const char *const k_lock_add[] = {"image", "id",     "locker", "address",
+                                         "node",  "client", "tag",    NULL};
 static const char *const k_lock_remove[] = {"image", "id", "locker", NULL};
 static const char *const k_watcher[] = {"image", "node", "client", "cookie", NULL};
 static const char *const k_client[] = {"client", NULL};
@@ -117,7 +118,7 @@ static int load_objects(run_ck *c, const char *ptr, const json_t *v, const char 
     }
     size_t i;
     json_t *o;
-    json_array_foreach(items, i, o) {
+    json_array_foreach (items, i, o) {
         json_t *md = json_object_get(o, "metadata");
         if (!json_is_object(o) || !json_is_string(json_object_get(o, "kind")) ||
             !json_is_string(json_object_get(o, "apiVersion")) || !json_is_object(md) ||
@@ -198,7 +199,8 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
             return rc;
         return 0;
     case RUN_A_ES_DOWN:
-    case RUN_A_ES_UP: return ck_object(c, ptr, v, k_none);
+    case RUN_A_ES_UP:
+        return ck_object(c, ptr, v, k_none);
     case RUN_A_RBD_LOCK_ADD: {
         /* the locker: an existing client, a new client on a node, or a
          * literal client.N at an address (a client that may be long gone) */
@@ -293,8 +295,7 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
     case RUN_A_PROCESS_KILL: {
         const char *sig = "KILL";
         if ((rc = ck_object(c, ptr, v, k_kill)) ||
-            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs,
-                            &a->proc)) ||
+            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &a->proc)) ||
             (rc = ck_str(c, ptr, v, "signal", false, &sig)))
             return rc;
         a->sig = run_signal_parse(sig);
@@ -307,7 +308,7 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
         int64_t n = 0;
         if ((rc = ck_object(c, ptr, v, k_write)) ||
             (rc = ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
-                            &a->log)) ||
+                         &a->log)) ||
             (rc = ck_int(c, ptr, v, "lines", true, 1, 100000000, &n)))
             return rc;
         a->lines = (uint64_t)n;
@@ -318,7 +319,7 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
         int m = -1;
         if ((rc = ck_object(c, ptr, v, k_rotate)) ||
             (rc = ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
-                            &a->log)) ||
+                         &a->log)) ||
             (rc = ck_enum(c, ptr, v, "mode", false, modes, &m)))
             return rc;
         a->rotate = m < 0 ? RUN_ROTATE_NONE : m == 0 ? RUN_ROTATE_RENAME : RUN_ROTATE_COPYTRUNCATE;
@@ -327,9 +328,9 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
     case RUN_A_LOGS_TRUNCATE:
         if ((rc = ck_object(c, ptr, v, k_stream)))
             return rc;
-        return ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
-                         &a->log);
-    case RUN_A_KIND_N: break;
+        return ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams, &a->log);
+    case RUN_A_KIND_N:
+        break;
     }
     return -EINVAL;
 }
@@ -344,8 +345,9 @@ int run_action_parse(run_ck *c, const char *ptr, const json_t *v, const run_name
         char tmp[96];
         return run_doc_err(c->doc, c->err, -EINVAL, ptr,
                            "expected an action: an object with one key naming it (%s), got %s",
-                           list, json_is_object(v) ? (json_object_size(v) ? "several keys" : "{}")
-                                                   : run_json_describe(v, tmp, sizeof(tmp)));
+                           list,
+                           json_is_object(v) ? (json_object_size(v) ? "several keys" : "{}")
+                                             : run_json_describe(v, tmp, sizeof(tmp)));
     }
     const char *key = json_object_iter_key(json_object_iter((json_t *)v));
     json_t *val = json_object_get(v, key);
@@ -387,7 +389,7 @@ const char *run_action_describe(const run_action *a, char *out, size_t outsz)
     const char *name = run_action_kind_names[a->kind];
     const json_t *s = a->spec;
     const char *arg = NULL;
-    static const char *const keys[] = {"process", "stream", "identity", "id", "image",
+    static const char *const keys[] = {"process", "stream", "identity", "id",   "image",
                                        "client",  "node",   "address",  "name", NULL};
     for (const char *const *k = keys; !arg && *k && json_is_object(s); k++)
         arg = json_string_value(json_object_get(s, *k));

@@ -88,7 +88,7 @@ int ck_object(run_ck *c, const char *ptr, const json_t *v, const char *const *al
                            run_json_describe(v, tmp, sizeof(tmp)));
     const char *key;
     json_t *val;
-    json_object_foreach((json_t *)v, key, val) {
+    json_object_foreach ((json_t *)v, key, val) {
         bool ok = false;
         size_t n = 0;
         for (const char *const *a = allowed; *a; a++, n++)

@@ -29,8 +29,8 @@
  * worker costs only itself. The parent only schedules, collects and reports.
  */
 
-#define MAX_SETS 64
-#define MAX_TAGS 32
+#define MAX_SETS        64
+#define MAX_TAGS        32
 #define WORKER_GRACE_NS (INT64_C(60) * 1000000000) /* past a scenario's own timeout */
 
 static volatile sig_atomic_t g_stop;
@@ -350,10 +350,10 @@ int run_cmd_validate(int argc, char **argv)
 
 typedef struct job {
     const char *file;
-    run_scenario *sc;     /* NULL when it did not load */
+    run_scenario *sc; /* NULL when it did not load */
     efk_err load_err;
     pid_t pid;
-    int fd;               /* the result pipe */
+    int fd; /* the result pipe */
     buf out;
     int64_t started_ns, deadline_ns;
     bool done;

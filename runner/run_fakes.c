@@ -73,9 +73,16 @@ typedef struct run_fake_ops {
     {                                                                                              \
         return efk_##X##_state_render(x);                                                          \
     }                                                                                              \
-    static const run_fake_ops X##_ops = {sizeof(efk_##X##_config), X##_cinit, X##_cparse,          \
-                                         X##_cclean, X##_start, X##_stop, X##_url, X##_journal,  \
-                                         X##_faults, X##_state};
+    static const run_fake_ops X##_ops = {sizeof(efk_##X##_config),                                 \
+                                         X##_cinit,                                                \
+                                         X##_cparse,                                               \
+                                         X##_cclean,                                               \
+                                         X##_start,                                                \
+                                         X##_stop,                                                 \
+                                         X##_url,                                                  \
+                                         X##_journal,                                              \
+                                         X##_faults,                                               \
+                                         X##_state};
 
 FAKE_OPS(apiserver)
 FAKE_OPS(es)
@@ -206,7 +213,7 @@ size_t run_fakes_identities(const run_fakes_cfg *cfg, const char **names, size_t
     return n;
 }
 
-static const char *const id_attrs[] = {"token", "token_file", "sa_dir", "kubeconfig",
+static const char *const id_attrs[] = {"token", "token_file", "sa_dir",    "kubeconfig",
                                        "cert",  "key",        "namespace", NULL};
 
 int run_fakes_declare_vars(const run_fakes_cfg *cfg, run_vars *v)
@@ -304,7 +311,7 @@ static int write_identities(run_fakes *f, efk_err *err)
         json_t *groups = json_object_get(info[i], "groups");
         size_t k;
         json_t *g;
-        json_array_foreach(groups, k, g) {
+        json_array_foreach (groups, k, g) {
             if (d->id.ngroups < RUN_MAX_GROUPS && json_is_string(g))
                 d->id.groups[d->id.ngroups++] = json_string_value(g);
         }
@@ -391,8 +398,13 @@ static const ident *find_ident(const run_fakes *f, const char *name)
 
 static int set_ident_vars(run_fakes *f, run_vars *v, const ident *d)
 {
-    const char *vals[] = {d->token ? d->token : "", d->paths.token, d->paths.dir,
-                          d->paths.kubeconfig, d->paths.cert, d->paths.key, d->ns};
+    const char *vals[] = {d->token ? d->token : "",
+                          d->paths.token,
+                          d->paths.dir,
+                          d->paths.kubeconfig,
+                          d->paths.cert,
+                          d->paths.key,
+                          d->ns};
     int rc;
     for (size_t k = 0; id_attrs[k]; k++) {
         char name[RUN_TMPL_NAME_MAX];
@@ -460,7 +472,8 @@ int run_fakes_env(run_fakes *f, const char *identity, char ***envp, size_t *n)
             (rc = run_envv_set(envp, n, "KUBERNETES_SERVICE_PORT", port)))
             return rc;
         if (efk_apiserver_insecure_url(a) &&
-            (rc = run_envv_set(envp, n, "EFKSIM_APISERVER_INSECURE_URL", efk_apiserver_insecure_url(a))))
+            (rc = run_envv_set(envp, n, "EFKSIM_APISERVER_INSECURE_URL",
+                               efk_apiserver_insecure_url(a))))
             return rc;
         /* the process's identity, else the default (the first) */
         const ident *d = find_ident(f, identity);
@@ -520,9 +533,13 @@ static int rbd_exec(efk_rbd *r, const run_action *a, efk_err *err)
     const char *name = run_action_kind_names[a->kind];
     switch (a->kind) {
     case RUN_A_RBD_LOCK_ADD: {
-        efk_rbd_lock l = {.image = a->str[0], .cookie = a->str[1], .tag = a->str[4],
-                          .client = (uint64_t)(a->ns > 0 ? a->ns : 0), .node = a->str[5],
-                          .locker = a->str[2], .address = a->str[3]};
+        efk_rbd_lock l = {.image = a->str[0],
+                          .cookie = a->str[1],
+                          .tag = a->str[4],
+                          .client = (uint64_t)(a->ns > 0 ? a->ns : 0),
+                          .node = a->str[5],
+                          .locker = a->str[2],
+                          .address = a->str[3]};
         rc = efk_rbd_lock_add(r, &l, err);
         break;
     }
@@ -538,17 +555,26 @@ static int rbd_exec(efk_rbd *r, const run_action *a, efk_err *err)
     case RUN_A_RBD_WATCHER_REMOVE:
         rc = efk_rbd_watcher_remove(r, a->str[0], (uint64_t)a->ns, a->lines, err);
         break;
-    case RUN_A_RBD_CLIENT_DEAD: rc = efk_rbd_client_dead(r, (uint64_t)a->ns); break;
-    case RUN_A_RBD_CLIENT_ALIVE: rc = efk_rbd_client_alive(r, (uint64_t)a->ns); break;
-    case RUN_A_RBD_NODE_DEAD: rc = efk_rbd_node_dead(r, a->str[0]); break;
-    case RUN_A_RBD_NODE_ALIVE: rc = efk_rbd_node_alive(r, a->str[0]); break;
+    case RUN_A_RBD_CLIENT_DEAD:
+        rc = efk_rbd_client_dead(r, (uint64_t)a->ns);
+        break;
+    case RUN_A_RBD_CLIENT_ALIVE:
+        rc = efk_rbd_client_alive(r, (uint64_t)a->ns);
+        break;
+    case RUN_A_RBD_NODE_DEAD:
+        rc = efk_rbd_node_dead(r, a->str[0]);
+        break;
+    case RUN_A_RBD_NODE_ALIVE:
+        rc = efk_rbd_node_alive(r, a->str[0]);
+        break;
     case RUN_A_RBD_BLOCKLIST_ADD:
         rc = efk_rbd_blocklist_add(r, a->str[0], a->flag, a->ns, err);
         break;
     case RUN_A_RBD_BLOCKLIST_REMOVE:
         rc = efk_rbd_blocklist_remove(r, a->str[0], a->flag, err);
         break;
-    default: return efk_err_set(err, -ENOSYS, "%s: not an rbd action", name);
+    default:
+        return efk_err_set(err, -ENOSYS, "%s: not an rbd action", name);
     }
     return rc ? rbd_fail(err, rc, name) : 0;
 }
@@ -570,7 +596,7 @@ int run_fakes_exec(run_fakes *f, const run_action *a, efk_err *err)
     case RUN_A_APISERVER_UPDATE: {
         size_t i;
         json_t *o;
-        json_array_foreach(a->objects, i, o) {
+        json_array_foreach (a->objects, i, o) {
             if ((rc = efk_apiserver_object_apply(api, o, err)))
                 return rc;
         }
@@ -587,17 +613,20 @@ int run_fakes_exec(run_fakes *f, const run_action *a, efk_err *err)
         if (rc)
             return efk_err_set(err, rc, "no identity \"%s\" in the API server", a->str[0]);
         return 0;
-    case RUN_A_APISERVER_ROTATE_TOKEN: return rotate_token(f, a->str[0], err);
+    case RUN_A_APISERVER_ROTATE_TOKEN:
+        return rotate_token(f, a->str[0], err);
     case RUN_A_ES_DOWN:
         rc = efk_es_down(es);
         if (rc)
             return efk_err_set(err, rc, "cannot take es down: %s", strerror(-rc));
         return 0;
-    case RUN_A_ES_UP: return efk_es_up(es, err);
+    case RUN_A_ES_UP:
+        return efk_es_up(es, err);
     case RUN_A_APISERVER_FAULT_ADD:
     case RUN_A_RBD_FAULT_ADD:
         return fault_add_json(ops_table[fid]->faults(f->fake[fid]), a->spec, false, NULL, err);
-    case RUN_A_ES_FAULT_ADD: return efk_es_fault_add(es, a->spec, NULL, err);
+    case RUN_A_ES_FAULT_ADD:
+        return efk_es_fault_add(es, a->spec, NULL, err);
     case RUN_A_APISERVER_FAULT_REMOVE:
     case RUN_A_ES_FAULT_REMOVE:
     case RUN_A_RBD_FAULT_REMOVE:
@@ -606,7 +635,8 @@ int run_fakes_exec(run_fakes *f, const run_action *a, efk_err *err)
             return efk_err_set(err, rc, "no fault rule \"%s\" (it expired, or was never added)",
                                a->str[0]);
         return 0;
-    default: break;
+    default:
+        break;
     }
     if (fid == RUN_FAKE_RBD)
         return rbd_exec(f->fake[RUN_FAKE_RBD], a, err);
@@ -647,20 +677,21 @@ static int eval_object(run_pred *p, run_world *w, buf *obs)
     json_t *o = efk_apiserver_object_get(w->apiserver, p->str[0], p->str[1], p->str[2]);
     if (!o) {
         run_put(obs, "%s %s%s%s does not exist", p->str[0], p->str[1] ? p->str[1] : "",
-            p->str[1] ? "/" : "", p->str[2]);
+                p->str[1] ? "/" : "", p->str[2]);
         return !p->exists;
     }
     if (!p->exists) {
-        run_put(obs, "%s %s exists (resourceVersion %s)", p->str[0], p->str[2],
-            json_string_value(json_object_get(json_object_get(o, "metadata"),
-                                              "resourceVersion")) ?: "?");
+        run_put(
+            obs, "%s %s exists (resourceVersion %s)", p->str[0], p->str[2],
+            json_string_value(json_object_get(json_object_get(o, "metadata"), "resourceVersion"))
+                ?: "?");
         json_decref(o);
         return 0;
     }
     int ok = 1;
     const char *k;
     json_t *want;
-    json_object_foreach(p->value, k, want) {
+    json_object_foreach (p->value, k, want) {
         json_t *got = run_ptr_get(o, k);
         char *gs = got ? json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
         run_put(obs, "%s%s = %s", ok ? "" : ", ", k, gs ? gs : "(absent)");
@@ -740,7 +771,7 @@ static int eval_es_field(run_pred *p, run_world *w, buf *obs)
     char *bad_example = NULL;
     size_t i;
     json_t *h;
-    json_array_foreach(hits, i, h) {
+    json_array_foreach (hits, i, h) {
         const json_t *v = field_get(json_object_get(h, "_source"), p->str[1]);
         bool ok;
         if (p->value)
@@ -756,7 +787,7 @@ static int eval_es_field(run_pred *p, run_world *w, buf *obs)
     /* no document is not "every document": it never passes vacuously */
     int r = n > 0 && (p->exists ? good == n : good > 0);
     run_put(obs, "%zu of %zu matching document%s ha%s it", good, n, n == 1 ? "" : "s",
-        good == 1 ? "s" : "ve");
+            good == 1 ? "s" : "ve");
     if (bad_example)
         run_put(obs, "; one has %s", bad_example);
     free(bad_example);
@@ -786,7 +817,7 @@ static int eval_delivery(run_pred *p, run_world *w, buf *obs)
             run_put(obs, "lost ranges:");
             for (size_t i = 0; i < d.nlost_ranges && i < 4; i++)
                 run_put(obs, " %llu-%llu", (unsigned long long)ranges[i][0],
-                    (unsigned long long)ranges[i][1]);
+                        (unsigned long long)ranges[i][1]);
             if (d.nlost_ranges > 4)
                 run_put(obs, " ...");
             run_put(obs, "; ");
@@ -797,7 +828,7 @@ static int eval_delivery(run_pred *p, run_world *w, buf *obs)
         json_t *streams = json_object_get(rep, "streams");
         const char *k;
         json_t *st;
-        json_object_foreach(streams, k, st) {
+        json_object_foreach (streams, k, st) {
             efk_es_delivery d;
             efk_es_delivery_get(w->es, k, &d, NULL, 0);
             v[0] += d.expected;
@@ -833,7 +864,7 @@ static void list_brief(buf *obs, const json_t *arr, const char *k1, const char *
 {
     size_t i;
     json_t *e;
-    json_array_foreach(arr, i, e) {
+    json_array_foreach (arr, i, e) {
         run_put(obs, "%s%s", i ? ", " : "", json_string_value(json_object_get(e, k1)) ?: "?");
         if (k2) {
             json_t *v = json_object_get(e, k2);
@@ -859,12 +890,13 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
         json_t *lockers = json_object_get(rec, "lockers");
         size_t n = 0, i;
         json_t *e;
-        json_array_foreach(lockers, i, e) {
+        json_array_foreach (lockers, i, e) {
             if (entry_has(e, "cookie", p->str[1]) && entry_has(e, "locker", p->str[2]))
                 n++;
         }
         if (json_array_size(lockers)) {
-            run_put(obs, "%s lock held by ", json_string_value(json_object_get(rec, "type")) ?: "a");
+            run_put(obs, "%s lock held by ",
+                    json_string_value(json_object_get(rec, "type")) ?: "a");
             list_brief(obs, lockers, "locker", "cookie");
         } else {
             run_put(obs, "no lock");
@@ -880,7 +912,7 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
         }
         size_t n = 0, i;
         json_t *e;
-        json_array_foreach(ws, i, e) {
+        json_array_foreach (ws, i, e) {
             if (entry_has(e, "address", p->str[1]))
                 n++;
         }
@@ -914,7 +946,7 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
                 if (!seq) {
                     char *m = json_dumps(json_array_get(p->ops, i), JSON_COMPACT);
                     run_put(obs, "no %s %s", m ? m : "?",
-                        i ? "after the earlier ones (audit entry " : "in the audit log");
+                            i ? "after the earlier ones (audit entry " : "in the audit log");
                     if (i)
                         run_put(obs, "%llu)", (unsigned long long)at);
                     free(m);
@@ -923,7 +955,7 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
                 at = seq;
             }
             run_put(obs, "all %zu in order, the last at audit entry %llu", p->nops,
-                (unsigned long long)at);
+                    (unsigned long long)at);
             return 1;
         }
         const json_t *m = json_object_get(p->spec, "match");
@@ -934,7 +966,8 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
         run_put(obs, "%lld matching audit entr%s", (long long)n, n == 1 ? "y" : "ies");
         return run_count_ok(&p->count, n);
     }
-    default: break;
+    default:
+        break;
     }
     return -EINVAL;
 }
@@ -965,7 +998,8 @@ int run_fakes_eval(run_pred *p, run_world *w, buf *observed)
         if (!w->rbd)
             break;
         return eval_rbd(p, w, observed);
-    default: break;
+    default:
+        break;
     }
     run_put(observed, "%s is not available in this build of efksim", run_pred_kind_names[p->kind]);
     return -ENOSYS;
@@ -973,8 +1007,8 @@ int run_fakes_eval(run_pred *p, run_world *w, buf *observed)
 
 void run_fakes_context(const run_pred *p, run_world *w, buf *out)
 {
-    if ((p->kind == RUN_P_RBD_AUDIT || p->kind == RUN_P_RBD_LOCK ||
-         p->kind == RUN_P_RBD_WATCHER || p->kind == RUN_P_RBD_BLOCKLIST) &&
+    if ((p->kind == RUN_P_RBD_AUDIT || p->kind == RUN_P_RBD_LOCK || p->kind == RUN_P_RBD_WATCHER ||
+         p->kind == RUN_P_RBD_BLOCKLIST) &&
         w->rbd) {
         json_t *all = efk_rbd_audit(w->rbd, 0);
         size_t n = json_array_size(all), from = n > 8 ? n - 8 : 0;
@@ -982,10 +1016,11 @@ void run_fakes_context(const run_pred *p, run_world *w, buf *out)
         for (size_t i = from; i < n; i++) {
             json_t *e = json_array_get(all, i);
             json_t *argv = json_object_get(e, "argv");
-            run_put(out, "\n      #%lld %s", (long long)json_integer_value(json_object_get(e, "seq")),
-                json_string_value(json_object_get(e, "event")) ?: "?");
-            const char *keys[] = {"op", "tool", "client", "pool", "image", "cookie", "locker",
-                                  "addr", NULL};
+            run_put(out, "\n      #%lld %s",
+                    (long long)json_integer_value(json_object_get(e, "seq")),
+                    json_string_value(json_object_get(e, "event")) ?: "?");
+            const char *keys[] = {"op",     "tool",   "client", "pool", "image",
+                                  "cookie", "locker", "addr",   NULL};
             for (const char **k = keys; *k; k++) {
                 const char *v = json_string_value(json_object_get(e, *k));
                 if (v)

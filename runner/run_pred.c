@@ -19,23 +19,38 @@
 
 const char *const run_fake_names[RUN_FAKE_N] = {"apiserver", "es", "rbd"};
 
-const char *const run_pred_kind_names[RUN_P_KIND_N + 1] = {
-    "all",           "any",          "not",           "journal",
-    "journal.order", "apiserver.object", "es.count",  "es.field",
-    "es.delivery",   "rbd.lock",     "rbd.watcher",   "rbd.blocklist",
-    "rbd.audit",     "process.started", "process.running", "process.ready",
-    "process.exited", "process.restarts", "process.output", "file",
-    "step",          "tcp",          NULL};
+const char *const run_pred_kind_names[RUN_P_KIND_N + 1] = {"all",
+                                                           "any",
+                                                           "not",
+                                                           "journal",
+                                                           "journal.order",
+                                                           "apiserver.object",
+                                                           "es.count",
+                                                           "es.field",
+                                                           "es.delivery",
+                                                           "rbd.lock",
+                                                           "rbd.watcher",
+                                                           "rbd.blocklist",
+                                                           "rbd.audit",
+                                                           "process.started",
+                                                           "process.running",
+                                                           "process.ready",
+                                                           "process.exited",
+                                                           "process.restarts",
+                                                           "process.output",
+                                                           "file",
+                                                           "step",
+                                                           "tcp",
+                                                           NULL};
 
 #define OUTPUT_LINE_MAX (64 * 1024) /* longer output lines are matched in pieces */
 #define CONTEXT_ENTRIES 5
-#define CONTEXT_TAIL 2048
+#define CONTEXT_TAIL    2048
 
 /* ---- parsing ---- */
 
-static const char *const match_keys[] = {"method", "path",     "query",         "status",
-                                         "header", "body",     "body_matches",  "identity",
-                                         NULL};
+static const char *const match_keys[] = {"method", "path",         "query",    "status", "header",
+                                         "body",   "body_matches", "identity", NULL};
 
 static int parse_match(run_ck *c, const char *ptr, const json_t *o, run_http_match *m)
 {
@@ -57,7 +72,7 @@ static int parse_match(run_ck *c, const char *ptr, const json_t *o, run_http_mat
                    json_array_size(st) <= RUN_MATCH_MAX_STATUS) {
             size_t i;
             json_t *x;
-            json_array_foreach(st, i, x) {
+            json_array_foreach (st, i, x) {
                 if (!json_is_integer(x)) {
                     char q[RUN_PTR_MAX];
                     return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_index(q, sizeof(q), p, i),
@@ -85,7 +100,7 @@ static int parse_match(run_ck *c, const char *ptr, const json_t *o, run_http_mat
                                RUN_MATCH_MAX_HEADERS);
         const char *k;
         json_t *v;
-        json_object_foreach(h, k, v) {
+        json_object_foreach (h, k, v) {
             if (!json_is_string(v)) {
                 char q[RUN_PTR_MAX];
                 return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(q, sizeof(q), p, k),
@@ -102,15 +117,16 @@ static const char *const fakes_enum[] = {"apiserver", "es", "rbd", NULL};
 
 /* The keys each kind takes (count keys are "count", "min", "max"). */
 #define COUNT_KEYS "count", "min", "max"
-static const char *const k_journal[] = {"fake", "method", "path", "query", "status", "header",
-                                        "body", "body_matches", "identity", COUNT_KEYS, NULL};
+static const char *const k_journal[] = {"fake",     "method",   "path", "query",
+                                        "status",   "header",   "body", "body_matches",
+                                        "identity", COUNT_KEYS, NULL};
 static const char *const k_order[] = {"fake", "first", "then", NULL};
 static const char *const k_object[] = {"resource", "namespace", "name", "exists", "fields", NULL};
 static const char *const k_es_count[] = {"index", "query", COUNT_KEYS, NULL};
-static const char *const k_es_field[] = {"index", "query", "field", "equals", "matches", "every",
-                                         NULL};
-static const char *const k_delivery[] = {"stream",     "expected",  "delivered",
-                                         "lost",       "duplicated", "reordered", NULL};
+static const char *const k_es_field[] = {"index",   "query", "field", "equals",
+                                         "matches", "every", NULL};
+static const char *const k_delivery[] = {"stream",     "expected",  "delivered", "lost",
+                                         "duplicated", "reordered", NULL};
 static const char *const k_lock[] = {"image", "id", "locker", "exists", NULL};
 static const char *const k_watcher[] = {"image", "address", "exists", NULL};
 static const char *const k_blocklist[] = {"address", "exists", NULL};
@@ -143,7 +159,7 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
             return -ENOMEM;
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach (v, i, x) {
             run_ptr_index(sub, sizeof(sub), ptr, i);
             if ((rc = run_pred_parse(c, sub, x, names, &p->kids[p->nkids])))
                 return rc;
@@ -201,7 +217,7 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
                                    "values they must have");
             const char *k;
             json_t *x;
-            json_object_foreach(p->value, k, x) {
+            json_object_foreach (p->value, k, x) {
                 if (k[0] != '/') {
                     char q[RUN_PTR_MAX];
                     return run_doc_err_key(c->doc, c->err, -EINVAL,
@@ -223,7 +239,8 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
             return rc;
         p->query = json_object_get(v, "query");
         if (p->query && !json_is_object(p->query))
-            return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(sub, sizeof(sub), ptr, "query"),
+            return run_doc_err(c->doc, c->err, -EINVAL,
+                               run_ptr_join(sub, sizeof(sub), ptr, "query"),
                                "expected an Elasticsearch query object like {\"match_all\": {}}");
         return ck_count(c, ptr, v, 1, &p->count);
     case RUN_P_ES_FIELD: {
@@ -238,7 +255,8 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
         p->exists = every; /* reused: every document (true) or some (false) */
         p->query = json_object_get(v, "query");
         if (p->query && !json_is_object(p->query))
-            return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(sub, sizeof(sub), ptr, "query"),
+            return run_doc_err(c->doc, c->err, -EINVAL,
+                               run_ptr_join(sub, sizeof(sub), ptr, "query"),
                                "expected an Elasticsearch query object like {\"match_all\": {}}");
         p->value = json_object_get(v, "equals");
         if (!p->value == !p->has_re)
@@ -323,7 +341,7 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
                                    "expected an array of at least 2 audit patterns");
             size_t i;
             json_t *x;
-            json_array_foreach(order, i, x) {
+            json_array_foreach (order, i, x) {
                 char q[RUN_PTR_MAX];
                 if (!json_is_object(x) || json_object_size(x) == 0)
                     return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_index(q, sizeof(q), sub, i),
@@ -335,7 +353,8 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
             return 0;
         }
         if (!json_is_object(match) || json_object_size(match) == 0)
-            return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(sub, sizeof(sub), ptr, "match"),
+            return run_doc_err(c->doc, c->err, -EINVAL,
+                               run_ptr_join(sub, sizeof(sub), ptr, "match"),
                                "expected an object of audit fields, like {\"op\": \"lock_break\"}");
         return ck_count(c, ptr, v, 1, &p->count);
     }
@@ -350,8 +369,7 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
         int64_t code = -1;
         const char *sig = NULL;
         if ((rc = ck_object(c, ptr, v, k_exited)) ||
-            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs,
-                            &p->proc)) ||
+            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &p->proc)) ||
             (rc = ck_int(c, ptr, v, "code", false, 0, 255, &code)) ||
             (rc = ck_str(c, ptr, v, "signal", false, &sig)))
             return rc;
@@ -359,10 +377,9 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
         if (sig) {
             p->exit_signal = run_signal_parse(sig);
             if (p->exit_signal < 0)
-                return run_doc_err(c->doc, c->err, -EINVAL,
-                                   run_ptr_join(sub, sizeof(sub), ptr, "signal"),
-                                   "expected a signal name like \"TERM\" or \"KILL\", got \"%s\"",
-                                   sig);
+                return run_doc_err(
+                    c->doc, c->err, -EINVAL, run_ptr_join(sub, sizeof(sub), ptr, "signal"),
+                    "expected a signal name like \"TERM\" or \"KILL\", got \"%s\"", sig);
             if (code >= 0)
                 return run_doc_err(c->doc, c->err, -EINVAL, ptr,
                                    "a process exits with a code or dies of a signal, not both");
@@ -371,16 +388,14 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
     }
     case RUN_P_PROC_RESTARTS:
         if ((rc = ck_object(c, ptr, v, k_restarts)) ||
-            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs,
-                            &p->proc)))
+            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &p->proc)))
             return rc;
         return ck_count(c, ptr, v, 1, &p->count);
     case RUN_P_PROC_OUTPUT: {
         static const char *const streams[] = {"stdout", "stderr", "both", NULL};
         int s = 2;
         if ((rc = ck_object(c, ptr, v, k_output)) ||
-            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs,
-                            &p->proc)) ||
+            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &p->proc)) ||
             (rc = ck_enum(c, ptr, v, "stream", false, streams, &s)) ||
             (rc = ck_regex(c, ptr, v, "pattern", true, &p->re, &p->has_re)))
             return rc;
@@ -405,8 +420,8 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
         return 0;
     case RUN_P_STEP:
         if ((rc = ck_object(c, ptr, v, k_step)) ||
-            (rc = ck_ref(c, ptr, v, "step", "timeline step", names->steps, names->nsteps,
-                            &p->step)))
+            (rc =
+                 ck_ref(c, ptr, v, "step", "timeline step", names->steps, names->nsteps, &p->step)))
             return rc;
         return ck_count(c, ptr, v, 1, &p->count);
     case RUN_P_TCP: {
@@ -452,8 +467,9 @@ int run_pred_parse(run_ck *c, const char *ptr, const json_t *v, const run_names 
         return run_doc_err(c->doc, c->err, -EINVAL, ptr,
                            "expected a condition: an object with one key naming its kind (%s), "
                            "got %s",
-                           list, json_is_object(v) ? (json_object_size(v) ? "several keys" : "{}")
-                                                   : run_json_describe(v, tmp, sizeof(tmp)));
+                           list,
+                           json_is_object(v) ? (json_object_size(v) ? "several keys" : "{}")
+                                             : run_json_describe(v, tmp, sizeof(tmp)));
     }
     const char *key = json_object_iter_key(json_object_iter((json_t *)v));
     json_t *val = json_object_get(v, key);
@@ -572,8 +588,7 @@ static void describe(const run_pred *p, buf *out)
         break;
     case RUN_P_JOURNAL:
         run_put(out, "%s received %s request%s ", run_fake_names[p->fake],
-            run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count));
+                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count));
         describe_match(&p->m, out);
         break;
     case RUN_P_JOURNAL_ORDER:
@@ -584,7 +599,7 @@ static void describe(const run_pred *p, buf *out)
         break;
     case RUN_P_APISERVER_OBJECT:
         run_put(out, "apiserver %s %s%s%s %s", p->str[0], p->str[1] ? p->str[1] : "",
-            p->str[1] ? "/" : "", p->str[2], p->exists ? "exists" : "does not exist");
+                p->str[1] ? "/" : "", p->str[2], p->exists ? "exists" : "does not exist");
         if (p->value) {
             char *s = json_dumps(p->value, JSON_COMPACT | JSON_SORT_KEYS);
             run_put(out, " with %s", s ? s : "fields");
@@ -593,7 +608,7 @@ static void describe(const run_pred *p, buf *out)
         break;
     case RUN_P_ES_COUNT:
         run_put(out, "es holds %s document%s in %s", run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count), p->str[0]);
+                plural(&p->count), p->str[0]);
         if (p->query) {
             char *s = json_dumps(p->query, JSON_COMPACT | JSON_SORT_KEYS);
             run_put(out, " matching %s", s ? s : "the query");
@@ -601,7 +616,8 @@ static void describe(const run_pred *p, buf *out)
         }
         break;
     case RUN_P_ES_FIELD:
-        run_put(out, "%s document in %s has %s ", p->exists ? "every" : "some", p->str[0], p->str[1]);
+        run_put(out, "%s document in %s has %s ", p->exists ? "every" : "some", p->str[0],
+                p->str[1]);
         if (p->value) {
             char *s = json_dumps(p->value, JSON_ENCODE_ANY | JSON_COMPACT);
             run_put(out, "= %s", s ? s : "the value");
@@ -612,11 +628,11 @@ static void describe(const run_pred *p, buf *out)
         break;
     case RUN_P_ES_DELIVERY:
         run_put(out, "delivery of %s%s%s:", p->str[2] ? "stream \"" : "all streams",
-            p->str[2] ? p->str[2] : "", p->str[2] ? "\"" : "");
+                p->str[2] ? p->str[2] : "", p->str[2] ? "\"" : "");
         for (int k = 0; k < 5; k++)
             if (p->dhas[k])
                 run_put(out, " %s %s", delivery_names[k],
-                    run_count_render(&p->dcount[k], cnt, sizeof(cnt)));
+                        run_count_render(&p->dcount[k], cnt, sizeof(cnt)));
         break;
     case RUN_P_RBD_LOCK:
         run_put(out, "rbd image %s %s", p->str[0], p->exists ? "has a lock" : "has no lock");
@@ -644,13 +660,19 @@ static void describe(const run_pred *p, buf *out)
         } else {
             char *m = json_dumps(json_object_get(p->spec, "match"), JSON_COMPACT);
             run_put(out, "the rbd store carried out %s operation%s matching %s",
-                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count), m ? m : "?");
+                    run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count), m ? m : "?");
             free(m);
         }
         break;
-    case RUN_P_PROC_STARTED: run_put(out, "process %s started", proc_name(p)); break;
-    case RUN_P_PROC_RUNNING: run_put(out, "process %s is running", proc_name(p)); break;
-    case RUN_P_PROC_READY: run_put(out, "process %s is ready", proc_name(p)); break;
+    case RUN_P_PROC_STARTED:
+        run_put(out, "process %s started", proc_name(p));
+        break;
+    case RUN_P_PROC_RUNNING:
+        run_put(out, "process %s is running", proc_name(p));
+        break;
+    case RUN_P_PROC_READY:
+        run_put(out, "process %s is ready", proc_name(p));
+        break;
     case RUN_P_PROC_EXITED:
         run_put(out, "process %s exited", proc_name(p));
         if (p->exit_code >= 0)
@@ -660,30 +682,30 @@ static void describe(const run_pred *p, buf *out)
         break;
     case RUN_P_PROC_RESTARTS:
         run_put(out, "process %s restarted %s time%s", proc_name(p),
-            run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count));
+                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count));
         break;
     case RUN_P_PROC_OUTPUT:
         run_put(out, "process %s printed %s line%s matching /%s/ on %s", proc_name(p),
-            run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count),
-            json_string_value(json_object_get(p->spec, "pattern")),
-            p->out_streams == 1 ? "stdout" : p->out_streams == 2 ? "stderr" : "stdout or stderr");
+                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count),
+                json_string_value(json_object_get(p->spec, "pattern")),
+                p->out_streams == 1   ? "stdout"
+                : p->out_streams == 2 ? "stderr"
+                                      : "stdout or stderr");
         break;
     case RUN_P_FILE:
         run_put(out, "file %s %s", p->path, p->exists ? "exists" : "does not exist");
         if (p->contains)
             run_put(out, " and contains \"%s\"", p->contains);
         if (p->has_re)
-            run_put(out, " and matches /%s/", json_string_value(json_object_get(p->spec, "matches")));
+            run_put(out, " and matches /%s/",
+                    json_string_value(json_object_get(p->spec, "matches")));
         if (p->equals)
             run_put(out, " and equals \"%s\"", p->equals);
         break;
     case RUN_P_STEP:
         run_put(out, "step \"%s\" ran %s time%s",
-            json_string_value(json_object_get(p->spec, "step")),
-            run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count));
+                json_string_value(json_object_get(p->spec, "step")),
+                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count));
         break;
     case RUN_P_TCP:
         if (p->port_tmpl)
@@ -691,7 +713,8 @@ static void describe(const run_pred *p, buf *out)
         else
             run_put(out, "%s:%d accepts connections", p->host, p->port);
         break;
-    case RUN_P_KIND_N: break;
+    case RUN_P_KIND_N:
+        break;
     }
 }
 
@@ -729,8 +752,8 @@ bool run_http_match_entry(const run_http_match *m, const journal_entry *e)
     }
     if (m->identity && !fault_glob(m->identity, e->identity ? e->identity : ""))
         return false;
-    if (m->body && !memmem(e->req_body ? e->req_body : "", e->req_body_len, m->body,
-                           strlen(m->body)))
+    if (m->body &&
+        !memmem(e->req_body ? e->req_body : "", e->req_body_len, m->body, strlen(m->body)))
         return false;
     if (m->has_re && regexec(&m->body_re, e->req_body ? e->req_body : "", 0, NULL, 0) != 0)
         return false;
@@ -876,7 +899,7 @@ static int eval_tcp(run_pred *p, run_world *w, buf *obs)
     inet_pton(AF_INET, p->host, &a.sin_addr);
     int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
     run_put(obs, ok ? "%s:%d accepted a connection" : "%s:%d refused: %s", p->host, p->port,
-        strerror(errno));
+            strerror(errno));
     close(fd);
     return ok;
 }
@@ -933,7 +956,7 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
             run_put(obs, "only the first was seen (entry %llu)", (unsigned long long)p->first_a);
         else
             run_put(obs, "first seen at entry %llu, second at entry %llu",
-                (unsigned long long)p->first_a, (unsigned long long)p->first_b);
+                    (unsigned long long)p->first_a, (unsigned long long)p->first_b);
         return p->first_a && p->first_b && p->first_a < p->first_b;
     case RUN_P_APISERVER_OBJECT:
     case RUN_P_ES_COUNT:
@@ -957,7 +980,7 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
     case RUN_P_PROC_READY: {
         const run_proc_rt *pr = &w->procs[p->proc];
         run_put(obs, "%s, %s", pr->ready ? "ready" : "not ready",
-            run_proc_describe(&pr->proc, run_world_now(w), d, sizeof(d)));
+                run_proc_describe(&pr->proc, run_world_now(w), d, sizeof(d)));
         return pr->ready && pr->proc.state == RUN_PROC_RUNNING;
     }
     case RUN_P_PROC_EXITED: {
@@ -975,7 +998,8 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
     case RUN_P_PROC_RESTARTS: {
         const run_proc *pr = &w->procs[p->proc].proc;
         run_put(obs, "%llu restart%s; %s", (unsigned long long)pr->restarts,
-            pr->restarts == 1 ? "" : "s", run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
+                pr->restarts == 1 ? "" : "s",
+                run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
         return run_count_ok(&p->count, (int64_t)pr->restarts);
     }
     case RUN_P_PROC_OUTPUT: {
@@ -989,14 +1013,17 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
         run_put(obs, "%lld matching line%s", (long long)n, n == 1 ? "" : "s");
         return run_count_ok(&p->count, n);
     }
-    case RUN_P_FILE: return eval_file(p, w, obs);
+    case RUN_P_FILE:
+        return eval_file(p, w, obs);
     case RUN_P_STEP: {
         const run_step_rt *s = &w->steps[p->step];
         run_put(obs, "it ran %llu time%s", (unsigned long long)s->runs, s->runs == 1 ? "" : "s");
         return run_count_ok(&p->count, (int64_t)s->runs);
     }
-    case RUN_P_TCP: return eval_tcp(p, w, obs);
-    case RUN_P_KIND_N: break;
+    case RUN_P_TCP:
+        return eval_tcp(p, w, obs);
+    case RUN_P_KIND_N:
+        break;
     }
     return -EINVAL;
 }
@@ -1025,15 +1052,14 @@ static void journal_tail(run_world *w, run_fake_id f, const run_http_match *m, b
         for (size_t i = n; i-- > 0 && k < CONTEXT_ENTRIES;)
             idx[k++] = i;
     run_put(out, "\n    last %zu of %llu %s journal entries%s:", k, (unsigned long long)added,
-        run_fake_names[f], m && m->path && k && fault_glob(m->path, v[idx[0]]->path)
-                               ? " on that path"
-                               : "");
+            run_fake_names[f],
+            m && m->path && k && fault_glob(m->path, v[idx[0]]->path) ? " on that path" : "");
     if (k == 0)
         run_put(out, " (none)");
     for (size_t i = k; i-- > 0;) {
         const journal_entry *e = v[idx[i]];
-        run_put(out, "\n      #%llu %s %s%s%s -> %d", (unsigned long long)e->seq, e->method, e->path,
-            e->query && *e->query ? "?" : "", e->query ? e->query : "", e->status);
+        run_put(out, "\n      #%llu %s %s%s%s -> %d", (unsigned long long)e->seq, e->method,
+                e->path, e->query && *e->query ? "?" : "", e->query ? e->query : "", e->status);
         if (e->fault && *e->fault)
             run_put(out, " (fault %s)", e->fault);
         if (e->req_body_len) {
@@ -1099,10 +1125,16 @@ void run_pred_context(const run_pred *p, run_world *w, buf *out)
             run_pred_context(p->kids[i], w, out);
         break;
     case RUN_P_JOURNAL:
-    case RUN_P_JOURNAL_ORDER: journal_tail(w, p->fake, &p->m, out); break;
-    case RUN_P_APISERVER_OBJECT: journal_tail(w, RUN_FAKE_APISERVER, NULL, out); break;
+    case RUN_P_JOURNAL_ORDER:
+        journal_tail(w, p->fake, &p->m, out);
+        break;
+    case RUN_P_APISERVER_OBJECT:
+        journal_tail(w, RUN_FAKE_APISERVER, NULL, out);
+        break;
     case RUN_P_ES_COUNT:
-    case RUN_P_ES_FIELD: journal_tail(w, RUN_FAKE_ES, NULL, out); break;
+    case RUN_P_ES_FIELD:
+        journal_tail(w, RUN_FAKE_ES, NULL, out);
+        break;
     case RUN_P_ES_DELIVERY:
         journal_tail(w, RUN_FAKE_ES, NULL, out);
         run_fakes_context(p, w, out);
@@ -1110,7 +1142,9 @@ void run_pred_context(const run_pred *p, run_world *w, buf *out)
     case RUN_P_RBD_LOCK:
     case RUN_P_RBD_WATCHER:
     case RUN_P_RBD_BLOCKLIST:
-    case RUN_P_RBD_AUDIT: run_fakes_context(p, w, out); break;
+    case RUN_P_RBD_AUDIT:
+        run_fakes_context(p, w, out);
+        break;
     case RUN_P_PROC_STARTED:
     case RUN_P_PROC_RUNNING:
     case RUN_P_PROC_READY:
@@ -1127,6 +1161,7 @@ void run_pred_context(const run_pred *p, run_world *w, buf *out)
     case RUN_P_FILE:
     case RUN_P_STEP:
     case RUN_P_TCP:
-    case RUN_P_KIND_N: break;
+    case RUN_P_KIND_N:
+        break;
     }
 }

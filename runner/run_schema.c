@@ -9,7 +9,7 @@
 #include "core/fsutil.h"
 #include "run_json.h"
 
-#define MAX_DOCS 16
+#define MAX_DOCS  16
 #define MAX_DEPTH 64
 #define MAX_PATHS 20000
 
@@ -169,7 +169,8 @@ static unsigned node_types(run_schema *s, snode nd, int depth)
     } else if (json_is_array(t)) {
         size_t i;
         json_t *x;
-        json_array_foreach(t, i, x) mask |= type_bit(json_string_value(x) ?: "");
+        json_array_foreach (t, i, x)
+            mask |= type_bit(json_string_value(x) ?: "");
     }
     const char *comb[] = {"oneOf", "anyOf"};
     for (int k = 0; k < 2; k++) {
@@ -178,7 +179,8 @@ static unsigned node_types(run_schema *s, snode nd, int depth)
             unsigned m = 0;
             size_t i;
             json_t *x;
-            json_array_foreach(arr, i, x) m |= node_types(s, (snode){x, nd.doc}, depth + 1);
+            json_array_foreach (arr, i, x)
+                m |= node_types(s, (snode){x, nd.doc}, depth + 1);
             mask = mask ? (mask & m) : m;
         }
     }
@@ -186,7 +188,8 @@ static unsigned node_types(run_schema *s, snode nd, int depth)
     if (!mask && json_is_array(en)) {
         size_t i;
         json_t *x;
-        json_array_foreach(en, i, x) mask |= 1u << json_typeof(x);
+        json_array_foreach (en, i, x)
+            mask |= 1u << json_typeof(x);
     }
     const json_t *cn = json_object_get(nd.n, "const");
     if (!mask && cn)
@@ -230,8 +233,8 @@ static bool pattern_match(const char *pat, const char *str)
     return ok;
 }
 
-static int validate_object(run_schema *s, snode nd, const json_t *v, const char *ptr,
-                           efk_err *err, int depth)
+static int validate_object(run_schema *s, snode nd, const json_t *v, const char *ptr, efk_err *err,
+                           int depth)
 {
     const json_t *props = json_object_get(nd.n, "properties");
     const json_t *pprops = json_object_get(nd.n, "patternProperties");
@@ -239,7 +242,7 @@ static int validate_object(run_schema *s, snode nd, const json_t *v, const char 
     const json_t *req = json_object_get(nd.n, "required");
     size_t i;
     json_t *x;
-    json_array_foreach(req, i, x) {
+    json_array_foreach (req, i, x) {
         if (json_is_string(x) && !json_object_get(v, json_string_value(x)))
             return fail(err, ptr, "missing required key \"%s\"", json_string_value(x));
     }
@@ -251,7 +254,7 @@ static int validate_object(run_schema *s, snode nd, const json_t *v, const char 
         return fail(err, ptr, "expected at most %lld keys", (long long)json_integer_value(maxp));
     const char *k;
     json_t *val;
-    json_object_foreach((json_t *)v, k, val) {
+    json_object_foreach ((json_t *)v, k, val) {
         char p[RUN_PTR_MAX];
         run_ptr_join(p, sizeof(p), ptr, k);
         const json_t *sub = json_object_get(props, k);
@@ -264,7 +267,7 @@ static int validate_object(run_schema *s, snode nd, const json_t *v, const char 
         bool matched = false;
         const char *pk;
         json_t *pv;
-        json_object_foreach((json_t *)pprops, pk, pv) {
+        json_object_foreach ((json_t *)pprops, pk, pv) {
             if (pattern_match(pk, k)) {
                 matched = true;
                 if ((rc = validate(s, (snode){pv, nd.doc}, val, p, err, depth + 1)))
@@ -301,7 +304,8 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         } else {
             size_t i;
             json_t *x;
-            json_array_foreach(t, i, x) mask |= type_bit(json_string_value(x) ?: "");
+            json_array_foreach (t, i, x)
+                mask |= type_bit(json_string_value(x) ?: "");
         }
         if (mask & (1u << JSON_TRUE))
             mask |= 1u << JSON_FALSE;
@@ -319,7 +323,8 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         bool ok = false;
         size_t i;
         json_t *x;
-        json_array_foreach(en, i, x) ok = ok || json_equal_any(x, v);
+        json_array_foreach (en, i, x)
+            ok = ok || json_equal_any(x, v);
         if (!ok)
             return fail(err, ptr, "not one of the allowed values");
     }
@@ -353,12 +358,13 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         const json_t *mi = json_object_get(nd.n, "minItems");
         const json_t *ma = json_object_get(nd.n, "maxItems");
         if (json_is_integer(mi) && (json_int_t)json_array_size(v) < json_integer_value(mi))
-            return fail(err, ptr, "expected at least %lld items", (long long)json_integer_value(mi));
+            return fail(err, ptr, "expected at least %lld items",
+                        (long long)json_integer_value(mi));
         if (json_is_integer(ma) && (json_int_t)json_array_size(v) > json_integer_value(ma))
             return fail(err, ptr, "expected at most %lld items", (long long)json_integer_value(ma));
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach (v, i, x) {
             char p[RUN_PTR_MAX];
             run_ptr_index(p, sizeof(p), ptr, i);
             const json_t *sub = i < json_array_size(prefix) ? json_array_get(prefix, i) : items;
@@ -373,7 +379,7 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
     const json_t *all = json_object_get(nd.n, "allOf");
     size_t i;
     json_t *x;
-    json_array_foreach(all, i, x) {
+    json_array_foreach (all, i, x) {
         int rc = validate(s, (snode){x, nd.doc}, v, ptr, err, depth + 1);
         if (rc)
             return rc;
@@ -387,7 +393,7 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         efk_err first;
         efk_err_init(&first);
         bool have_first = false;
-        json_array_foreach(arr, i, x) {
+        json_array_foreach (arr, i, x) {
             efk_err e;
             efk_err_init(&e);
             if (validate(s, (snode){x, nd.doc}, v, ptr, &e, depth + 1) == 0)
@@ -431,7 +437,7 @@ static size_t alternatives(run_schema *s, snode nd, snode *out, size_t max, int 
         const json_t *arr = json_object_get(nd.n, comb[k]);
         size_t i;
         json_t *x;
-        json_array_foreach(arr, i, x) {
+        json_array_foreach (arr, i, x) {
             if (n < max)
                 n += alternatives(s, (snode){x, nd.doc}, out + n, max - n, depth + 1);
         }
@@ -470,7 +476,7 @@ static size_t child(run_schema *s, snode nd, const char *seg, snode *out, size_t
         const char *pk;
         json_t *pv;
         bool found = false;
-        json_object_foreach((json_t *)json_object_get(alts[i].n, "patternProperties"), pk, pv) {
+        json_object_foreach ((json_t *)json_object_get(alts[i].n, "patternProperties"), pk, pv) {
             if (!found && n < max && pattern_match(pk, seg)) {
                 out[n++] = (snode){pv, alts[i].doc};
                 found = true;
@@ -561,7 +567,7 @@ static void walk_paths(run_schema *s, snode nd, const char *prefix, int depth, i
     for (size_t i = 0; i < na; i++) {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)json_object_get(alts[i].n, "properties"), k, v) {
+        json_object_foreach ((json_t *)json_object_get(alts[i].n, "properties"), k, v) {
             char p[512];
             snprintf(p, sizeof(p), "%s%s%s", prefix, *prefix ? "." : "", k);
             padd(l, p);

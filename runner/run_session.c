@@ -25,8 +25,8 @@ typedef enum exp_state { EXP_PENDING = 0, EXP_PASSED, EXP_FAILED } exp_state;
 
 typedef struct exp_rt {
     exp_state state;
-    char *msg;       /* the failure, when failed */
-    int64_t at_ns;   /* when it settled */
+    char *msg;     /* the failure, when failed */
+    int64_t at_ns; /* when it settled */
 } exp_rt;
 
 struct run_session {
@@ -43,8 +43,8 @@ struct run_session {
     size_t nlogs_open;
     exp_rt *exps;
     run_result *res;
-    bool error;       /* could not run */
-    bool aborted;     /* stop the loop now */
+    bool error;   /* could not run */
+    bool aborted; /* stop the loop now */
     bool timed_out;
     bool interrupted;
     uint64_t seed;
@@ -154,7 +154,7 @@ static int setup_vars(run_session *s)
     json_t *vars = json_object_get(run_doc_root(s->sc->doc), "vars");
     const char *k;
     json_t *v;
-    json_object_foreach(vars, k, v) {
+    json_object_foreach (vars, k, v) {
         char name[RUN_TMPL_NAME_MAX + 8];
         snprintf(name, sizeof(name), "vars.%s", k);
         char *val = json_is_string(v) ? strdup(json_string_value(v))
@@ -334,7 +334,8 @@ static int build_env(run_session *s, const run_proc_spec *ps, char ***out, efk_e
     snprintf(tmp, sizeof(tmp), "%s/tmp", s->wd.dir);
     int rc;
     if ((rc = run_envv_set(&v, &n, "PATH", path)) || (rc = run_envv_set(&v, &n, "HOME", home)) ||
-        (rc = run_envv_set(&v, &n, "TMPDIR", tmp)) || (rc = run_envv_set(&v, &n, "LANG", "C.UTF-8")) ||
+        (rc = run_envv_set(&v, &n, "TMPDIR", tmp)) ||
+        (rc = run_envv_set(&v, &n, "LANG", "C.UTF-8")) ||
         (rc = run_envv_set(&v, &n, "TZ", "UTC")) ||
         (rc = run_envv_set(&v, &n, "EFKSIM_WORKDIR", s->wd.dir)) ||
         (rc = run_envv_set(&v, &n, "EFKSIM_CA", s->wd.ca_path)) ||
@@ -506,15 +507,20 @@ static int exec_action(run_session *s, const run_step_spec *st, const run_action
     if (a->kind >= RUN_A_PROCESS_START && a->kind <= RUN_A_PROCESS_RESTART)
         pr = &s->procs[a->proc];
     switch (a->kind) {
-    case RUN_A_WAIT: return 0; /* handled by the step */
+    case RUN_A_WAIT:
+        return 0; /* handled by the step */
     case RUN_A_PROCESS_START:
         if (pr->proc.state == RUN_PROC_RUNNING || pr->proc.state == RUN_PROC_STOPPING) {
             fail(s, "%s: process %s is already running", a->ptr, pr->proc.name);
             return 0;
         }
         return start_proc(s, (size_t)a->proc);
-    case RUN_A_PROCESS_STOP: run_proc_stop(&pr->proc, now(s), false); return 0;
-    case RUN_A_PROCESS_RESTART: run_proc_stop(&pr->proc, now(s), true); return 0;
+    case RUN_A_PROCESS_STOP:
+        run_proc_stop(&pr->proc, now(s), false);
+        return 0;
+    case RUN_A_PROCESS_RESTART:
+        run_proc_stop(&pr->proc, now(s), true);
+        return 0;
     case RUN_A_PROCESS_KILL:
         if ((rc = run_proc_signal(&pr->proc, a->sig)))
             fail(s, "%s: process %s is not running (%s)", a->ptr, pr->proc.name, strerror(-rc));
@@ -524,9 +530,15 @@ static int exec_action(run_session *s, const run_step_spec *st, const run_action
         run_fakes_expected(s->fakes, s->logs[a->log].spec.stream,
                            run_log_produced(&s->logs[a->log]));
         break;
-    case RUN_A_LOGS_ROTATE: rc = run_log_rotate(&s->logs[a->log], a->rotate, &e); break;
-    case RUN_A_LOGS_TRUNCATE: rc = run_log_truncate(&s->logs[a->log], &e); break;
-    default: rc = run_fakes_exec(s->fakes, a, &e); break;
+    case RUN_A_LOGS_ROTATE:
+        rc = run_log_rotate(&s->logs[a->log], a->rotate, &e);
+        break;
+    case RUN_A_LOGS_TRUNCATE:
+        rc = run_log_truncate(&s->logs[a->log], &e);
+        break;
+    default:
+        rc = run_fakes_exec(s->fakes, a, &e);
+        break;
     }
     if (rc)
         fail(s, "%s (step %s): %s", a->ptr, st->id, e.msg[0] ? e.msg : strerror(-rc));
@@ -697,7 +709,7 @@ static void tick_expect(run_session *s, bool final)
  * which can be a moment after the client has it (and has exited). Before the
  * end-of-run checks, let the journals settle: until no entry arrived for
  * SETTLE_TICKS ticks, for at most SETTLE_MAX_NS. */
-#define SETTLE_TICKS 3
+#define SETTLE_TICKS  3
 #define SETTLE_MAX_NS (INT64_C(500) * 1000000)
 
 static void settle_journals(run_session *s)
@@ -742,8 +754,9 @@ static void end_expect(run_session *s)
         if (r > 0)
             settle(s, i, true, NULL, NULL, false);
         else
-            settle(s, i, false, r < 0 ? "could not be evaluated at the end" : "did not hold at the end",
-                   &obs, r == 0);
+            settle(s, i, false,
+                   r < 0 ? "could not be evaluated at the end" : "did not hold at the end", &obs,
+                   r == 0);
         buf_cleanup(&obs);
     }
 }
@@ -832,8 +845,7 @@ static void loop(run_session *s)
             if (run_log_tick(&s->logs[i], elapsed(s), clock_wall_ns(s->rt.clock), &e))
                 error_out(s, "%s: %s", s->sc->logs[i].ptr, e.msg);
             if (run_log_produced(&s->logs[i]) != before)
-                run_fakes_expected(s->fakes, s->logs[i].spec.stream,
-                                   run_log_produced(&s->logs[i]));
+                run_fakes_expected(s->fakes, s->logs[i].spec.stream, run_log_produced(&s->logs[i]));
         }
         tick_procs(s);
         tick_timeline(s);

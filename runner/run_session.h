@@ -33,11 +33,11 @@
 typedef struct run_session run_session;
 
 typedef struct run_opts {
-    const char *workdir;          /* NULL: a new temp dir */
-    bool check;                   /* false (serve): no expectations, runs until stopped */
+    const char *workdir;               /* NULL: a new temp dir */
+    bool check;                        /* false (serve): no expectations, runs until stopped */
     const volatile sig_atomic_t *stop; /* set to stop (signals); may be NULL */
-    bool keep;                    /* keep the work dir even when it passed */
-    const char *bin_dir;          /* where rbd/ceph are (NULL: $EFKSIM_BIN, else efksim's dir) */
+    bool keep;                         /* keep the work dir even when it passed */
+    const char *bin_dir; /* where rbd/ceph are (NULL: $EFKSIM_BIN, else efksim's dir) */
 } run_opts;
 
 /* Run a scenario to the end and fill `res` (status, messages, work dir).
