@@ -152,7 +152,8 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
             return rc;
         return load_objects(c, ptr, v, base_dir, a);
     case RUN_A_APISERVER_PATCH: {
-        static const char *const types[] = {"merge", "strategic", NULL};
+        /* the fake's C API applies JSON merge patches (RFC 7386) */
+        static const char *const types[] = {"merge", NULL};
         int t = 0;
         if ((rc = ck_object(c, ptr, v, k_patch)) ||
             (rc = ck_str(c, ptr, v, "resource", true, &a->str[0])) ||
@@ -160,7 +161,7 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
             (rc = ck_str(c, ptr, v, "name", true, &a->str[2])) ||
             (rc = ck_enum(c, ptr, v, "type", false, types, &t)))
             return rc;
-        a->flag = t == 1;
+        (void)t;
         json_t *patch = json_object_get(v, "patch");
         if (!patch)
             return ck_missing(c, ptr, "patch");

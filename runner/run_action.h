@@ -71,7 +71,7 @@ typedef struct run_action {
     run_rotate_mode rotate; /* logs.rotate (NONE: the log's own) */
     json_t *objects;        /* apiserver.create/update: array of objects (owned) */
     const char *str[6];     /* kind-specific names (see run_action.c) */
-    bool flag;              /* patch "strategic"; rbd blocklist "range" */
+    bool flag;              /* rbd blocklist "range" */
     int64_t ns;             /* rbd: "expire" (-1: the default), "client" numbers */
 } run_action;
 
