@@ -54,10 +54,7 @@ static void test_layout_and_identities(void **state)
         {.name = "system:serviceaccount:kube-system:default",
          .token = "tok-default",
          .namespace = "kube-system"},
-        {.name = "admin",
-         .groups = {"system:masters"},
-         .ngroups = 1,
-         .token = "tok-'admin'",
+        {.name = "admin", .groups = {"system:masters"}, .ngroups = 1, .token = "tok-'admin'",
          .cert = true},
     };
     run_identity_paths paths[2];
