@@ -30,16 +30,37 @@ typedef struct snode {
     size_t doc;
 } snode;
 
+/* The schema files compiled in (runner/CMakeLists.txt), by path relative to
+ * scenarios/. They live under this pseudo-directory so relative $refs
+ * resolve the same way as on disk. */
+typedef struct efk_embedded_file {
+    const char *path;
+    const char *data;
+    size_t len;
+} efk_embedded_file;
+extern const efk_embedded_file run_schema_embedded[];
+#define EMBEDDED_DIR "(built-in)"
+
 const char *run_schema_default_dir(void)
 {
     const char *e = getenv("EFKSIM_SCHEMA_DIR");
     if (e && *e)
         return e;
-#ifdef EFKSIM_SCHEMA_DIR_DEFAULT
-    return EFKSIM_SCHEMA_DIR_DEFAULT;
-#else
+    return EMBEDDED_DIR;
+}
+
+/* Load a schema document from the built-in set or from disk. */
+static json_t *schema_file_load(const char *path, json_error_t *je)
+{
+    size_t dl = strlen(EMBEDDED_DIR);
+    if (strncmp(path, EMBEDDED_DIR "/", dl + 1) != 0)
+        return json_load_file(path, JSON_REJECT_DUPLICATES, je);
+    for (const efk_embedded_file *f = run_schema_embedded; f->path; f++)
+        if (strcmp(f->path, path + dl + 1) == 0)
+            return json_loadb(f->data, f->len, JSON_REJECT_DUPLICATES, je);
+    snprintf(je->text, sizeof(je->text), "no such built-in schema file");
+    je->line = 0;
     return NULL;
-#endif
 }
 
 static int load_doc(run_schema *s, const char *path, size_t *idx, efk_err *err)
@@ -52,7 +73,7 @@ static int load_doc(run_schema *s, const char *path, size_t *idx, efk_err *err)
     if (s->ndocs >= MAX_DOCS)
         return efk_err_set(err, -ENOSPC, "too many schema files");
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = schema_file_load(path, &je);
     if (!root)
         return efk_err_set(err, -EINVAL, "schema %s: %s (line %d)", path, je.text, je.line);
     s->docs[s->ndocs].path = strdup(path);
