@@ -92,11 +92,11 @@ static const run_fake_ops *const ops_table[RUN_FAKE_N] = {&apiserver_ops, &es_op
 
 /* The domain fault actions each fake registers on its chain (for checking
  * rules at load time, before the fake runs). */
-static const char *const fake_domains[RUN_FAKE_N][8] = {
-    {"watch_drop", "watch_expire", "too_many_requests", NULL},
-    {"es_items", "es_reject", NULL},
-    {"rbd_fail", "rbd_errno", "rbd_hang", "rbd_partial", "rbd_mon_unreachable", "rbd_auth_error",
-     NULL},
+/* Each fake registers its own fault actions (and their parameter checks). */
+static int (*const fake_fault_actions[RUN_FAKE_N])(fault_chain *c) = {
+    efk_apiserver_fault_actions,
+    efk_es_fault_actions,
+    efk_rbd_fault_actions,
 };
 
 struct run_fakes_cfg {
@@ -1051,17 +1051,13 @@ int run_fakes_check_fault(run_ck *c, const char *ptr, const json_t *v, run_fake_
 {
     if (!ops_table[f])
         return unavailable(c, ptr, f);
-    /* check against a scratch chain: the same parser the running fake uses.
-     * The fake's own actions are known by name here; their parameters are
-     * checked by the fake when the rule is added. */
+    /* check against a scratch chain with the fake's own actions: the same
+     * parser and parameter checks the running fake uses */
     fault_chain *ch = fault_chain_new(NULL, 0, "check");
-    if (!ch)
+    if (!ch || fake_fault_actions[f](ch)) {
+        fault_chain_free(ch);
         return efk_err_set(c->err, -ENOMEM, "out of memory");
-    for (int i = 0; fake_domains[f][i]; i++)
-        if (fault_domain_add(ch, fake_domains[f][i], NULL)) {
-            fault_chain_free(ch);
-            return efk_err_set(c->err, -ENOMEM, "out of memory");
-        }
+    }
     efk_err e;
     efk_err_init(&e);
     int rc = fault_check_json(ch, v, &e);

@@ -1424,6 +1424,16 @@ static int add_identities(efk_apiserver *a, const efk_apiserver_config *cfg, efk
 
 static int apply_locked_obj(efk_apiserver *a, const json_t *obj, efk_err *err);
 
+int efk_apiserver_fault_actions(fault_chain *c)
+{
+    int rc;
+    if ((rc = fault_domain_add(c, "watch_drop", check_drop)) ||
+        (rc = fault_domain_add(c, "watch_expire", check_expire)) ||
+        (rc = fault_domain_add(c, "too_many_requests", check_429)))
+        return rc;
+    return 0;
+}
+
 int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt, efk_apiserver **out,
                         efk_err *err)
 {
@@ -1466,9 +1476,7 @@ int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt, 
     }
     if ((rc = add_identities(a, cfg, err)))
         goto fail;
-    if ((rc = fault_domain_add(a->faults, "watch_drop", check_drop)) ||
-        (rc = fault_domain_add(a->faults, "watch_expire", check_expire)) ||
-        (rc = fault_domain_add(a->faults, "too_many_requests", check_429))) {
+    if ((rc = efk_apiserver_fault_actions(a->faults))) {
         efk_err_set(err, rc, "cannot register the apiserver's fault actions");
         goto fail;
     }

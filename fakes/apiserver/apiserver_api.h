@@ -86,6 +86,11 @@ const char *efk_apiserver_version(const efk_apiserver *a);
 
 journal *efk_apiserver_journal(efk_apiserver *a);    /* borrowed */
 fault_chain *efk_apiserver_faults(efk_apiserver *a); /* borrowed */
+/* Register the API server's own fault actions (watch_drop, watch_expire,
+ * too_many_requests, with their parameter checks) on a chain, so rules can be
+ * checked before any fake runs. 0 or fault_domain_add's error (-EEXIST when
+ * already there). */
+int efk_apiserver_fault_actions(fault_chain *c) __attribute__((warn_unused_result));
 
 /* Everything as JSON: persona, identities, objects, counters (new ref). */
 json_t *efk_apiserver_state_render(efk_apiserver *a);
