@@ -594,10 +594,14 @@ int run_fakes_exec(run_fakes *f, const run_action *a, efk_err *err)
     switch (a->kind) {
     case RUN_A_APISERVER_CREATE:
     case RUN_A_APISERVER_UPDATE: {
+        /* create as `kubectl create` (AlreadyExists is an error), update as
+         * `kubectl replace` (NotFound is an error) */
         size_t i;
         json_t *o;
         json_array_foreach (a->objects, i, o) {
-            if ((rc = efk_apiserver_object_apply(api, o, err)))
+            rc = a->kind == RUN_A_APISERVER_CREATE ? efk_apiserver_object_create(api, o, err)
+                                                   : efk_apiserver_object_replace(api, o, err);
+            if (rc)
                 return rc;
         }
         return 0;

@@ -121,6 +121,14 @@ int efk_apiserver_identity_reject(efk_apiserver *a, const char *name, bool rejec
  * the Status message. */
 int efk_apiserver_object_apply(efk_apiserver *a, const json_t *obj, efk_err *err)
     __attribute__((warn_unused_result));
+/* The same, but only create (as `kubectl create`): an existing object is
+ * -EEXIST with the real AlreadyExists message. */
+int efk_apiserver_object_create(efk_apiserver *a, const json_t *obj, efk_err *err)
+    __attribute__((warn_unused_result));
+/* The same, but only replace (as `kubectl replace`): a missing object is
+ * -ENOENT with the real NotFound message. */
+int efk_apiserver_object_replace(efk_apiserver *a, const json_t *obj, efk_err *err)
+    __attribute__((warn_unused_result));
 /* Merge-patch (RFC 7386) an object. `kind` is a kind, plural or short name;
  * `ns` NULL for cluster-scoped objects. */
 int efk_apiserver_object_patch(efk_apiserver *a, const char *kind, const char *ns, const char *name,
