@@ -19,3 +19,11 @@ function(efk_client_test name)
   set_tests_properties(clients.${name} PROPERTIES LABELS clients TIMEOUT 300
     ENVIRONMENT "EFKSIM_BUILD_DIR=${CMAKE_BINARY_DIR};EFKSIM_SOURCE_DIR=${EFKSIM_SOURCE_DIR};EFKSIM=${CMAKE_BINARY_DIR}/bin/efksim;EFKSIM_BIN=${CMAKE_BINARY_DIR}/bin")
 endfunction()
+
+# efk_fake_library(<name>): a fake's room library, efk_<name>, from every .c
+# file in the calling directory, on top of the core.
+function(efk_fake_library name)
+  file(GLOB src CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.c)
+  add_library(efk_${name} STATIC ${src})
+  target_link_libraries(efk_${name} PUBLIC efk_core)
+endfunction()

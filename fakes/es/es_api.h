@@ -72,6 +72,10 @@ void efk_es_stop(efk_es *es);
 const char *efk_es_url(const efk_es *es); /* borrowed: "http://127.0.0.1:PORT" */
 journal *efk_es_journal(efk_es *es);      /* borrowed */
 fault_chain *efk_es_faults(efk_es *es);   /* borrowed */
+/* Register the fake's own fault actions (es_items, es_reject, with their
+ * parameter checks) on a chain, so rules can be checked before any fake
+ * runs. 0 or fault_domain_add's error. */
+int efk_es_fault_actions(fault_chain *c) __attribute__((warn_unused_result));
 /* A dump for artifacts: persona, indices with counts and bytes, store use,
  * delivery report. New reference. */
 json_t *efk_es_state_render(efk_es *es);

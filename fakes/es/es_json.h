@@ -92,7 +92,7 @@ typedef struct es_check_out {
                               quotes, escapes kept), or NULL when absent */
     size_t field_val_len;
     bool field_is_string;
-    es_tok trailing_tok; /* ES_CHECK_TRAILING: the first extra token */
+    es_tok trailing_tok;  /* ES_CHECK_TRAILING: the first extra token */
     const char *line_end; /* line mode: the '\n' after the document */
 } es_check_out;
 

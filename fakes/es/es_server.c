@@ -568,8 +568,7 @@ int efk_es_start(const efk_es_config *cfg, const efk_runtime *rt, efk_es **out, 
         rc = efk_err_set(err, -ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = fault_domain_add(es->faults, "es_items", check_items)) ||
-        (rc = fault_domain_add(es->faults, "es_reject", check_reject))) {
+    if ((rc = efk_es_fault_actions(es->faults))) {
         efk_err_set(err, rc, "cannot register the fault actions");
         goto fail;
     }
@@ -644,6 +643,15 @@ const char *efk_es_url(const efk_es *es)
 journal *efk_es_journal(efk_es *es)
 {
     return es->journal;
+}
+
+int efk_es_fault_actions(fault_chain *c)
+{
+    int rc;
+    if ((rc = fault_domain_add(c, "es_items", check_items)) ||
+        (rc = fault_domain_add(c, "es_reject", check_reject)))
+        return rc;
+    return 0;
 }
 
 fault_chain *efk_es_faults(efk_es *es)

@@ -22,7 +22,7 @@
 #include "rbd_store.h"
 #include "rbd_svc.h"
 
-#define RBD_BODY_CAP (1u << 20)
+#define RBD_BODY_CAP (8u << 20) /* 256 arguments of 4 KiB, escaped, fit */
 
 struct efk_rbd {
     efk_runtime rt;
@@ -81,7 +81,7 @@ static int keys_only(const json_t *o, const char *ptr, const char *allowed, efk_
         return bad(err, ptr, "expected an object");
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)o, k, v) {
+    json_object_foreach ((json_t *)o, k, v) {
         char want[64];
         snprintf(want, sizeof(want), "%s", k);
         bool ok = false;
@@ -192,7 +192,7 @@ static int parse_pools(const json_t *pools, efk_err *err)
         return bad(err, "/pools", "expected an array of pools");
     size_t i, k;
     json_t *p, *im;
-    json_array_foreach(pools, i, p) {
+    json_array_foreach (pools, i, p) {
         pj(ptr, "/pools/%zu", i);
         int r = keys_only(p, ptr, "name, namespaces, images", err);
         if (!r)
@@ -203,7 +203,7 @@ static int parse_pools(const json_t *pools, efk_err *err)
         if (nss) {
             if (!json_is_array(nss))
                 return bad(err, ptr, "\"namespaces\" must be an array of names");
-            json_array_foreach(nss, k, im) {
+            json_array_foreach (nss, k, im) {
                 const char *n = json_string_value(im);
                 if (!n || !*n || strchr(n, '/') || strchr(n, '@') || strlen(n) >= 256) {
                     char np[EFK_ERR_PLACE_MAX];
@@ -215,11 +215,12 @@ static int parse_pools(const json_t *pools, efk_err *err)
         const json_t *imgs = json_object_get(p, "images");
         if (imgs && !json_is_array(imgs))
             return bad(err, ptr, "\"images\" must be an array of images");
-        json_array_foreach(imgs, k, im) {
+        json_array_foreach (imgs, k, im) {
             char ip[EFK_ERR_PLACE_MAX];
             pj(ip, "%s/images/%zu", ptr, k);
-            r = keys_only(im, ip, "name, namespace, size, format, order, features, id, "
-                                  "block_name_prefix",
+            r = keys_only(im, ip,
+                          "name, namespace, size, format, order, features, id, "
+                          "block_name_prefix",
                           err);
             if (!r)
                 r = need_str(im, "name", ip, true, err);
@@ -238,14 +239,14 @@ static int parse_pools(const json_t *pools, efk_err *err)
             else if (!json_is_string(sz) || size_parse(json_string_value(sz), &bytes) != 0)
                 return bad(err, sp, "expected bytes or a size like \"2G\"");
             const json_t *f = json_object_get(im, "format");
-            if (f && (!json_is_integer(f) || (json_integer_value(f) != 1 &&
-                                              json_integer_value(f) != 2))) {
+            if (f && (!json_is_integer(f) ||
+                      (json_integer_value(f) != 1 && json_integer_value(f) != 2))) {
                 pj(sp, "%s/format", ip);
                 return bad(err, sp, "expected 1 or 2");
             }
             const json_t *o = json_object_get(im, "order");
-            if (o && (!json_is_integer(o) || json_integer_value(o) < 12 ||
-                      json_integer_value(o) > 25)) {
+            if (o &&
+                (!json_is_integer(o) || json_integer_value(o) < 12 || json_integer_value(o) > 25)) {
                 pj(sp, "%s/order", ip);
                 return bad(err, sp, "expected an integer in 12..25");
             }
@@ -255,12 +256,13 @@ static int parse_pools(const json_t *pools, efk_err *err)
                 json_t *fn;
                 if (!json_is_array(fs))
                     return bad(err, ip, "\"features\" must be an array of feature names");
-                json_array_foreach(fs, q, fn) {
+                json_array_foreach (fs, q, fn) {
                     if (!json_is_string(fn) || !rbd_feature_bit(json_string_value(fn))) {
                         pj(sp, "%s/features/%zu", ip, q);
-                        return bad(err, sp, "unknown feature; expected layering, striping, "
-                                            "exclusive-lock, object-map, fast-diff, "
-                                            "deep-flatten, journaling or data-pool");
+                        return bad(err, sp,
+                                   "unknown feature; expected layering, striping, "
+                                   "exclusive-lock, object-map, fast-diff, "
+                                   "deep-flatten, journaling or data-pool");
                     }
                 }
             }
@@ -281,7 +283,7 @@ static int parse_list(const json_t *arr, const char *name, const char *allowed, 
         return bad(err, ptr, "expected an array");
     size_t i;
     json_t *o;
-    json_array_foreach(arr, i, o) {
+    json_array_foreach (arr, i, o) {
         pj(ptr, "/%s/%zu", name, i);
         int r = keys_only(o, ptr, allowed, err);
         if (!r)
@@ -319,8 +321,9 @@ static int each_client(const json_t *o, const char *ptr, efk_err *err)
         pj(p, "%s/state", ptr);
         return bad(err, p, "expected \"alive\" or \"dead\"");
     }
-    if (!r && nonce && (!json_is_integer(nonce) || json_integer_value(nonce) < 1 ||
-                        json_integer_value(nonce) > UINT32_MAX)) {
+    if (!r && nonce &&
+        (!json_is_integer(nonce) || json_integer_value(nonce) < 1 ||
+         json_integer_value(nonce) > UINT32_MAX)) {
         pj(p, "%s/nonce", ptr);
         return bad(err, p, "expected an integer in 1..4294967295");
     }
@@ -342,11 +345,11 @@ static int each_lock(const json_t *o, const char *ptr, efk_err *err)
         return r;
     const char *locker = json_string_value(json_object_get(o, "locker"));
     const char *addr = json_string_value(json_object_get(o, "address"));
-    int ways = !!json_object_get(o, "client") + !!json_object_get(o, "node") +
-               !!(locker || addr);
+    int ways = !!json_object_get(o, "client") + !!json_object_get(o, "node") + !!(locker || addr);
     if (ways != 1)
-        return bad(err, ptr, "a lock needs exactly one of \"client\" (a seeded client's name), "
-                             "\"node\", or \"locker\" with \"address\"");
+        return bad(err, ptr,
+                   "a lock needs exactly one of \"client\" (a seeded client's name), "
+                   "\"node\", or \"locker\" with \"address\"");
     rbd_entity e;
     rbd_addr a;
     char p[EFK_ERR_PLACE_MAX];
@@ -405,6 +408,7 @@ static int each_blocklist(const json_t *o, const char *ptr, efk_err *err)
         return bad(err, p, "expected an address (\"10.0.0.1\", \"10.0.0.1:0/123\") or a CIDR");
     if (json_is_true(json_object_get(o, "range")) && !rbd_addr_is_cidr(&a))
         return bad(err, p, "expected a CIDR range like \"10.0.0.0/24\"");
+
     const json_t *e = json_object_get(o, "expire");
     int64_t ns;
     if (e) {
@@ -415,8 +419,8 @@ static int each_blocklist(const json_t *o, const char *ptr, efk_err *err)
 }
 
 static const char *const TOP_KEYS =
-    "release, watch_timeout, blocklist_expire, next_client_id, auth, users, pools, clients, "
-    "locks, watchers, mappings, blocklist, faults";
+    "release, watch_timeout, blocklist_expire, next_client_id, auth, conf_missing, users, pools, "
+    "clients, locks, watchers, mappings, blocklist, faults";
 
 int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char *base_dir,
                          efk_err *err)
@@ -430,8 +434,7 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
     const json_t *v;
     if ((v = json_object_get(section, "release"))) {
         if (!json_is_string(v) || !rbd_release_find(json_string_value(v)))
-            return bad(err, "/release", "unknown release; expected one of %s",
-                       rbd_release_names());
+            return bad(err, "/release", "unknown release; expected one of %s", rbd_release_names());
         free(cfg->release);
         if (!(cfg->release = strdup(json_string_value(v))))
             return efk_err_set(err, -ENOMEM, "out of memory");
@@ -452,6 +455,11 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
         if (!a || (strcmp(a, "none") && strcmp(a, "cephx")))
             return bad(err, "/auth", "expected \"none\" or \"cephx\"");
         cfg->cephx = strcmp(a, "cephx") == 0;
+    }
+    if ((v = json_object_get(section, "conf_missing"))) {
+        if (!json_is_boolean(v))
+            return bad(err, "/conf_missing", "expected true or false");
+        cfg->conf_missing = json_is_true(v);
     }
     if ((v = json_object_get(section, "users")) &&
         (r = parse_list(v, "users", "name, key, blocklist", err, each_user)))
@@ -474,6 +482,19 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
     if ((v = json_object_get(section, "blocklist")) &&
         (r = parse_list(v, "blocklist", "addr, range, expire", err, each_blocklist)))
         return r;
+    const rbd_release *rel = rbd_release_find(cfg->release ? cfg->release : "reef");
+    size_t bi;
+    json_t *be;
+    json_array_foreach (json_object_get(section, "blocklist"), bi, be) {
+        if (json_is_true(json_object_get(be, "range")) && !rel->blocklist_range) {
+            char p[EFK_ERR_PLACE_MAX];
+            pj(p, "/blocklist/%zu/range", bi);
+            return bad(err, p,
+                       "range entries need a release with `osd blocklist range` "
+                       "(reef); this is %s",
+                       rel->name);
+        }
+    }
     if ((v = json_object_get(section, "faults"))) {
         if (!json_is_array(v))
             return bad(err, "/faults", "expected an array of fault rules");
@@ -484,7 +505,7 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
         }
         size_t i;
         json_t *f;
-        json_array_foreach(v, i, f) {
+        json_array_foreach (v, i, f) {
             r = fault_check_json(tmp, f, err);
             if (r) {
                 char p[EFK_ERR_PLACE_MAX];
@@ -504,14 +525,14 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
     for (int k = 0; k < 2; k++) {
         size_t i;
         json_t *o;
-        json_array_foreach(json_object_get(section, refs[k]), i, o) {
+        json_array_foreach (json_object_get(section, refs[k]), i, o) {
             const char *cl = json_string_value(json_object_get(o, "client"));
             if (!cl)
                 continue;
             bool found = false;
             size_t q;
             json_t *c;
-            json_array_foreach(clients, q, c) {
+            json_array_foreach (clients, q, c) {
                 if (strcmp(json_string_value(json_object_get(c, "name")), cl) == 0)
                     found = true;
             }
@@ -582,8 +603,9 @@ static void h_audit(void *arg, http_req *req, http_resp *resp)
         reply(resp, 400, json_pack("{s:s}", "error", "since must be a sequence number"));
         return;
     }
-    reply(resp, 200, json_pack("{s:o}", "entries",
-                               rbd_store_audit_list(((efk_rbd *)arg)->store, (uint64_t)s)));
+    reply(
+        resp, 200,
+        json_pack("{s:o}", "entries", rbd_store_audit_list(((efk_rbd *)arg)->store, (uint64_t)s)));
 }
 
 static void h_reject(void *arg, http_req *req, int status, const char *detail, http_resp *resp)
@@ -636,7 +658,7 @@ static int find_client(const json_t *clients, const char *name, json_int_t *id)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)clients, k, v) {
+    json_object_foreach ((json_t *)clients, k, v) {
         if (strcmp(k, name) == 0) {
             *id = json_integer_value(v);
             return 0;
@@ -662,12 +684,12 @@ static int apply_seed(efk_rbd *rbd, const json_t *seed, efk_err *err)
     json_t *names = json_object(); /* client name -> id */
     if (!names)
         return efk_err_set(err, -ENOMEM, "out of memory");
-    json_array_foreach(json_object_get(seed, "users"), i, o) {
+    json_array_foreach (json_object_get(seed, "users"), i, o) {
         pj(ptr, "/users/%zu", i);
         const char *name = json_string_value(json_object_get(o, "name"));
         if (json_object_get(o, "key") &&
-            (r = seed_op(rbd, "key_set", json_pack("{s:s, s:O}", "name", name, "key",
-                                                   json_object_get(o, "key")),
+            (r = seed_op(rbd, "key_set",
+                         json_pack("{s:s, s:O}", "name", name, "key", json_object_get(o, "key")),
                          ptr, err)))
             goto out;
         if (json_object_get(o, "blocklist") &&
@@ -677,18 +699,18 @@ static int apply_seed(efk_rbd *rbd, const json_t *seed, efk_err *err)
                          ptr, err)))
             goto out;
     }
-    json_array_foreach(json_object_get(seed, "pools"), i, o) {
+    json_array_foreach (json_object_get(seed, "pools"), i, o) {
         pj(ptr, "/pools/%zu", i);
         const char *pool = json_string_value(json_object_get(o, "name"));
         if ((r = seed_op(rbd, "pool_add", json_pack("{s:s}", "name", pool), ptr, err)))
             goto out;
-        json_array_foreach(json_object_get(o, "namespaces"), k, x) {
+        json_array_foreach (json_object_get(o, "namespaces"), k, x) {
             pj(ptr, "/pools/%zu/namespaces/%zu", i, k);
             if ((r = seed_op(rbd, "namespace_add", json_pack("{s:s, s:O}", "pool", pool, "name", x),
                              ptr, err)))
                 goto out;
         }
-        json_array_foreach(json_object_get(o, "images"), k, x) {
+        json_array_foreach (json_object_get(o, "images"), k, x) {
             pj(ptr, "/pools/%zu/images/%zu", i, k);
             json_t *req = json_deep_copy(x);
             const json_t *sz = json_object_get(x, "size");
@@ -702,7 +724,7 @@ static int apply_seed(efk_rbd *rbd, const json_t *seed, efk_err *err)
                 goto out;
         }
     }
-    json_array_foreach(json_object_get(seed, "clients"), i, o) {
+    json_array_foreach (json_object_get(seed, "clients"), i, o) {
         pj(ptr, "/clients/%zu", i);
         int status = 0;
         json_t *req = json_pack("{s:O, s:s, s:I}", "node", json_object_get(o, "node"), "kind",
@@ -719,13 +741,12 @@ static int apply_seed(efk_rbd *rbd, const json_t *seed, efk_err *err)
             r = efk_err_set(err, -ENOSPC, "cannot add the client");
             goto out;
         }
-        json_object_set_new(names, json_string_value(json_object_get(o, "name")),
-                            json_integer(id));
+        json_object_set_new(names, json_string_value(json_object_get(o, "name")), json_integer(id));
         const char *state = json_string_value(json_object_get(o, "state"));
         if (state && strcmp(state, "dead") == 0)
             (void)rbd_store_client_dead(rbd->store, (uint64_t)id);
     }
-    json_array_foreach(json_object_get(seed, "locks"), i, o) {
+    json_array_foreach (json_object_get(seed, "locks"), i, o) {
         pj(ptr, "/locks/%zu", i);
         json_t *req = spec_req(json_string_value(json_object_get(o, "image")));
         const char *tag = json_string_value(json_object_get(o, "tag"));
@@ -768,7 +789,7 @@ static int apply_seed(efk_rbd *rbd, const json_t *seed, efk_err *err)
         if ((r = seed_op(rbd, "lock_add", req, ptr, err)))
             goto out;
     }
-    json_array_foreach(json_object_get(seed, "watchers"), i, o) {
+    json_array_foreach (json_object_get(seed, "watchers"), i, o) {
         pj(ptr, "/watchers/%zu", i);
         json_t *req = spec_req(json_string_value(json_object_get(o, "image")));
         const char *cl = json_string_value(json_object_get(o, "client"));
@@ -784,7 +805,7 @@ static int apply_seed(efk_rbd *rbd, const json_t *seed, efk_err *err)
         if ((r = seed_op(rbd, "watch_add", req, ptr, err)))
             goto out;
     }
-    json_array_foreach(json_object_get(seed, "mappings"), i, o) {
+    json_array_foreach (json_object_get(seed, "mappings"), i, o) {
         pj(ptr, "/mappings/%zu", i);
         json_t *req = spec_req(json_string_value(json_object_get(o, "image")));
         json_object_set(req, "node", json_object_get(o, "node"));
@@ -793,7 +814,7 @@ static int apply_seed(efk_rbd *rbd, const json_t *seed, efk_err *err)
         if ((r = seed_op(rbd, "map", req, ptr, err)))
             goto out;
     }
-    json_array_foreach(json_object_get(seed, "blocklist"), i, o) {
+    json_array_foreach (json_object_get(seed, "blocklist"), i, o) {
         pj(ptr, "/blocklist/%zu", i);
         json_t *req = json_pack("{s:O, s:b}", "addr", json_object_get(o, "addr"), "range",
                                 json_is_true(json_object_get(o, "range")));
@@ -822,8 +843,8 @@ int efk_rbd_start(const efk_rbd_config *cfg, const efk_runtime *rt, efk_rbd **ou
     const rbd_release *rel = rbd_release_find(cfg->release ? cfg->release : "reef");
     if (!rel) {
         efk_err_at(err, "/release");
-        rc = efk_err_set(err, -EINVAL, "unknown release \"%s\"; expected one of %s",
-                         cfg->release, rbd_release_names());
+        rc = efk_err_set(err, -EINVAL, "unknown release \"%s\"; expected one of %s", cfg->release,
+                         rbd_release_names());
         goto fail;
     }
     rbd_store_config sc = {.release = rel,
@@ -835,6 +856,8 @@ int efk_rbd_start(const efk_rbd_config *cfg, const efk_runtime *rt, efk_rbd **ou
                            .audit_cap = rt->journal_cap};
     rbd->store = rbd_store_new(&sc);
     rbd->svc = rbd->store ? rbd_svc_new(rbd->store, cfg->cephx, rt->seed) : NULL;
+    if (rbd->svc)
+        rbd_svc_set_conf_missing(rbd->svc, cfg->conf_missing);
     rbd->faults = fault_chain_new(rbd->clock, rt->seed, "rbd");
     rbd->routes = route_table_new();
     if (!rbd->store || !rbd->svc || !rbd->faults || !rbd->routes) {
@@ -847,7 +870,7 @@ int efk_rbd_start(const efk_rbd_config *cfg, const efk_runtime *rt, efk_rbd **ou
     }
     size_t i;
     json_t *f;
-    json_array_foreach(cfg->faults, i, f) {
+    json_array_foreach (cfg->faults, i, f) {
         rc = fault_add_json(rbd->faults, f, false, NULL, err);
         if (rc) {
             char ptr[EFK_ERR_PLACE_MAX + 32];
@@ -931,6 +954,11 @@ journal *efk_rbd_journal(efk_rbd *rbd)
     return rbd->journal;
 }
 
+int efk_rbd_fault_actions(fault_chain *c)
+{
+    return rbd_svc_register_faults(c);
+}
+
 fault_chain *efk_rbd_faults(efk_rbd *rbd)
 {
     return rbd->faults;
@@ -982,8 +1010,9 @@ static json_t *spec_or_err(const char *spec, efk_err *err)
 {
     json_t *req = spec_req(spec);
     if (!req)
-        efk_err_set(err, -EINVAL, "image \"%s\": expected \"pool/image\" or "
-                                  "\"pool/namespace/image\"",
+        efk_err_set(err, -EINVAL,
+                    "image \"%s\": expected \"pool/image\" or "
+                    "\"pool/namespace/image\"",
                     spec ? spec : "(null)");
     return req;
 }
@@ -1045,10 +1074,10 @@ int efk_rbd_client_add(efk_rbd *rbd, const char *node, const char *kind, uint32_
                        uint64_t *id, efk_err *err)
 {
     json_t *rep = NULL;
-    int r = run(rbd, "client_add",
-                json_pack("{s:s?, s:s?, s:I}", "node", node, "kind", kind, "nonce",
-                          (json_int_t)nonce),
-                &rep, err);
+    int r =
+        run(rbd, "client_add",
+            json_pack("{s:s?, s:s?, s:I}", "node", node, "kind", kind, "nonce", (json_int_t)nonce),
+            &rep, err);
     if (r == 0 && id)
         *id = (uint64_t)json_integer_value(json_object_get(rep, "client"));
     json_decref(rep);
@@ -1089,7 +1118,7 @@ int efk_rbd_watcher_add(efk_rbd *rbd, const char *image, uint64_t client, const 
     if (client)
         json_object_set_new(req, "client", json_integer((json_int_t)client));
     if (node)
-        json_object_set_new(req, "node", json_string(node));
+        json_object_set_new(req, strpbrk(node, "/") ? "address" : "node", json_string(node));
     if (cookie)
         json_object_set_new(req, "cookie", json_integer((json_int_t)cookie));
     json_t *rep = NULL;
@@ -1134,9 +1163,8 @@ void efk_rbd_blocklist_clear(efk_rbd *rbd)
 
 int efk_rbd_caps_set(efk_rbd *rbd, const char *name, bool blocklist_allowed)
 {
-    return run(rbd, "caps_set", json_pack("{s:s?, s:b}", "name", name, "blocklist",
-                                          blocklist_allowed),
-               NULL, NULL);
+    return run(rbd, "caps_set",
+               json_pack("{s:s?, s:b}", "name", name, "blocklist", blocklist_allowed), NULL, NULL);
 }
 
 /* ---- queries ----------------------------------------------------------------------------- */
@@ -1195,11 +1223,11 @@ uint64_t efk_rbd_audit_find(efk_rbd *rbd, uint64_t since, const json_t *pattern)
     uint64_t seq = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(all, i, e) {
+    json_array_foreach (all, i, e) {
         bool ok = true;
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)pattern, k, v) {
+        json_object_foreach ((json_t *)pattern, k, v) {
             if (!value_matches(v, json_object_get(e, k))) {
                 ok = false;
                 break;

@@ -62,9 +62,8 @@ int rbd_addr_parse(const char *s, bool strict, rbd_addr *out)
         b4[n4++] = *p++;
     b4[n4] = '\0';
     p = start;
-    while (n6 < sizeof(b6) - 1 &&
-           (*p == ':' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-            (*p >= 'A' && *p <= 'F')))
+    while (n6 < sizeof(b6) - 1 && (*p == ':' || (*p >= '0' && *p <= '9') ||
+                                   (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')))
         b6[n6++] = *p++;
     b6[n6] = '\0';
     if (inet_pton(AF_INET, b4, out->ip) == 1) {
@@ -150,7 +149,7 @@ static const struct {
     const char *prefix;
     rbd_entity_type type;
 } entity_types[] = {
-    {"mon.", RBD_ENT_MON}, {"osd.", RBD_ENT_OSD},       {"mds.", RBD_ENT_MDS},
+    {"mon.", RBD_ENT_MON},       {"osd.", RBD_ENT_OSD}, {"mds.", RBD_ENT_MDS},
     {"client.", RBD_ENT_CLIENT}, {"mgr.", RBD_ENT_MGR},
 };
 

@@ -23,17 +23,16 @@
 #define RBD_ADDR_STR_MAX 72
 
 typedef struct rbd_addr {
-    int family;           /* AF_INET or AF_INET6 */
-    uint8_t ip[16];       /* network order; IPv4 in the first 4 bytes */
+    int family;     /* AF_INET or AF_INET6 */
+    uint8_t ip[16]; /* network order; IPv4 in the first 4 bytes */
     uint32_t port;
-    uint32_t nonce;       /* a range: the prefix length */
+    uint32_t nonce; /* a range: the prefix length */
 } rbd_addr;
 
 /* Parse like entity_addr_t::parse. `strict` also refuses trailing text
  * (the monitor ignores it; the ceph CLI's validation does not get there).
  * 0 or -EINVAL. */
-int rbd_addr_parse(const char *s, bool strict, rbd_addr *out)
-    __attribute__((warn_unused_result));
+int rbd_addr_parse(const char *s, bool strict, rbd_addr *out) __attribute__((warn_unused_result));
 
 /* "IP:port/nonce" ("[v6]:port/nonce"), as get_legacy_str() prints. Returns
  * out (at least RBD_ADDR_STR_MAX bytes). */

@@ -36,6 +36,7 @@ typedef struct efk_rbd_config {
     int64_t blocklist_expire_ns; /* default blocklist expiry (3600 s) */
     uint64_t next_client_id;     /* the first client.N given out (4120) */
     bool cephx;                  /* tools must present a key (default: auth none) */
+    bool conf_missing;           /* the tools' node has no ceph.conf (log noise) */
     json_t *seed;                /* the validated seed state (pools, images, users,
                                     clients, locks, watchers, mappings, blocklist) */
     json_t *faults;              /* initial fault rules (array), or NULL */
@@ -59,10 +60,15 @@ int efk_rbd_start(const efk_rbd_config *cfg, const efk_runtime *rt, efk_rbd **ou
 /* Stop (open connections are closed) and free. NULL-safe. */
 void efk_rbd_stop(efk_rbd *rbd);
 
-const char *efk_rbd_url(const efk_rbd *rbd);   /* borrowed: "http://127.0.0.1:PORT" */
-const char *efk_rbd_mon(const efk_rbd *rbd);   /* borrowed: "127.0.0.1:PORT" (EFKSIM_RBD_MON) */
-journal *efk_rbd_journal(efk_rbd *rbd);        /* borrowed: the HTTP exchanges */
-fault_chain *efk_rbd_faults(efk_rbd *rbd);     /* borrowed */
+const char *efk_rbd_url(const efk_rbd *rbd); /* borrowed: "http://127.0.0.1:PORT" */
+const char *efk_rbd_mon(const efk_rbd *rbd); /* borrowed: "127.0.0.1:PORT" (EFKSIM_RBD_MON) */
+journal *efk_rbd_journal(efk_rbd *rbd);      /* borrowed: the HTTP exchanges */
+fault_chain *efk_rbd_faults(efk_rbd *rbd);   /* borrowed */
+/* Register the store's own fault actions (rbd_fail, rbd_errno, rbd_hang,
+ * rbd_partial, rbd_mon_unreachable, rbd_auth_error, with their parameter
+ * checks) on a chain, so rules can be checked before any fake runs. 0 or
+ * fault_domain_add's error. */
+int efk_rbd_fault_actions(fault_chain *c) __attribute__((warn_unused_result));
 /* Everything (pools, images with locks and watchers, clients, blocklist,
  * mappings) as a dump for artifacts. New reference. */
 json_t *efk_rbd_state_render(efk_rbd *rbd);
@@ -80,9 +86,9 @@ json_t *efk_rbd_op(efk_rbd *rbd, const char *op, const json_t *req, int *status)
  * a new librbd-style client on `node`, or the literal `locker` ("client.N")
  * and `address` ("IP:0/nonce") of a client that may be long gone. */
 typedef struct efk_rbd_lock {
-    const char *image;      /* "pool/image" */
-    const char *cookie;     /* the lock id ("kubelet_lock_magic_node1") */
-    const char *tag;        /* shared lock tag; NULL or "": exclusive */
+    const char *image;  /* "pool/image" */
+    const char *cookie; /* the lock id ("kubelet_lock_magic_node1") */
+    const char *tag;    /* shared lock tag; NULL or "": exclusive */
     uint64_t client;
     const char *node;
     const char *locker;
@@ -108,8 +114,9 @@ int efk_rbd_client_alive(efk_rbd *rbd, uint64_t id);
 int efk_rbd_node_dead(efk_rbd *rbd, const char *node_ip);
 int efk_rbd_node_alive(efk_rbd *rbd, const char *node_ip);
 
-/* Watch an image as client `client` (0: a new librbd client on `node`) with
- * `cookie` (0: the client's next small cookie). Fills *client_out. */
+/* Watch an image as client `client` (0: a new librbd client on `node`, an
+ * IP, or at `node` given as a full address "IP:0/nonce") with `cookie` (0:
+ * the client's next small cookie). Fills *client_out. */
 int efk_rbd_watcher_add(efk_rbd *rbd, const char *image, uint64_t client, const char *node,
                         uint64_t cookie, uint64_t *client_out, efk_err *err)
     __attribute__((warn_unused_result));

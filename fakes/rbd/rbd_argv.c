@@ -56,12 +56,16 @@ typedef struct opt_def {
 } opt_def;
 
 #define SPEC_OPTS                                                                                  \
-    {"pool", 'p', true, O_POOL, false, RBD_REL_JEWEL},                                            \
-        {"namespace", 0, true, O_NAMESPACE, false, RBD_REL_NAUTILUS},                             \
-        {"image", 0, true, O_IMAGE, false, RBD_REL_JEWEL}
+    {"pool", 'p', true, O_POOL, false, RBD_REL_JEWEL},                                             \
+        {"namespace", 0, true, O_NAMESPACE, false, RBD_REL_NAUTILUS},                              \
+    {                                                                                              \
+        "image", 0, true, O_IMAGE, false, RBD_REL_JEWEL                                            \
+    }
 #define FORMAT_OPTS                                                                                \
-    {"format", 0, true, O_FORMAT, false, RBD_REL_JEWEL},                                          \
-        {"pretty-format", 0, false, O_PRETTY, false, RBD_REL_JEWEL}
+    {"format", 0, true, O_FORMAT, false, RBD_REL_JEWEL},                                           \
+    {                                                                                              \
+        "pretty-format", 0, false, O_PRETTY, false, RBD_REL_JEWEL                                  \
+    }
 
 static const opt_def opts_lock_list[] = {SPEC_OPTS, FORMAT_OPTS, {NULL, 0, 0, 0, 0, 0}};
 static const opt_def opts_lock_add[] = {
@@ -94,24 +98,26 @@ static const opt_def opts_create[] = {
     {"no-progress", 0, false, O_NO_PROGRESS, false, RBD_REL_MIMIC},
     {NULL, 0, 0, 0, 0, 0}};
 static const opt_def opts_remove[] = {
-    SPEC_OPTS, {"no-progress", 0, false, O_NO_PROGRESS, false, RBD_REL_JEWEL},
+    SPEC_OPTS,
+    {"no-progress", 0, false, O_NO_PROGRESS, false, RBD_REL_JEWEL},
     {NULL, 0, 0, 0, 0, 0}};
-static const opt_def opts_map[] = {SPEC_OPTS,
-                                   {"snap", 0, true, O_SNAP, false, RBD_REL_JEWEL},
-                                   {"options", 'o', true, O_OPTIONS, false, RBD_REL_JEWEL},
-                                   {"read-only", 0, false, O_READ_ONLY, false, RBD_REL_JEWEL},
-                                   {"exclusive", 0, false, O_EXCLUSIVE, false, RBD_REL_JEWEL},
-                                   {"device-type", 't', true, O_DEVICE_TYPE, false,
-                                    RBD_REL_NAUTILUS},
-                                   {NULL, 0, 0, 0, 0, 0}};
-static const opt_def opts_unmap[] = {SPEC_OPTS,
-                                     {"snap", 0, true, O_SNAP, false, RBD_REL_JEWEL},
-                                     {"options", 'o', true, O_OPTIONS, false, RBD_REL_JEWEL},
-                                     {"device-type", 't', true, O_DEVICE_TYPE, false,
-                                      RBD_REL_NAUTILUS},
-                                     {NULL, 0, 0, 0, 0, 0}};
+static const opt_def opts_map[] = {
+    SPEC_OPTS,
+    {"snap", 0, true, O_SNAP, false, RBD_REL_JEWEL},
+    {"options", 'o', true, O_OPTIONS, false, RBD_REL_JEWEL},
+    {"read-only", 0, false, O_READ_ONLY, false, RBD_REL_JEWEL},
+    {"exclusive", 0, false, O_EXCLUSIVE, false, RBD_REL_JEWEL},
+    {"device-type", 't', true, O_DEVICE_TYPE, false, RBD_REL_NAUTILUS},
+    {NULL, 0, 0, 0, 0, 0}};
+static const opt_def opts_unmap[] = {
+    SPEC_OPTS,
+    {"snap", 0, true, O_SNAP, false, RBD_REL_JEWEL},
+    {"options", 'o', true, O_OPTIONS, false, RBD_REL_JEWEL},
+    {"device-type", 't', true, O_DEVICE_TYPE, false, RBD_REL_NAUTILUS},
+    {NULL, 0, 0, 0, 0, 0}};
 static const opt_def opts_showmapped[] = {
-    FORMAT_OPTS, {"device-type", 't', true, O_DEVICE_TYPE, false, RBD_REL_NAUTILUS},
+    FORMAT_OPTS,
+    {"device-type", 't', true, O_DEVICE_TYPE, false, RBD_REL_NAUTILUS},
     {NULL, 0, 0, 0, 0, 0}};
 
 typedef struct action_def {
@@ -121,49 +127,133 @@ typedef struct action_def {
     const opt_def *opts;
     int npos; /* positional arguments the action declares */
     const char *desc;
-    rbd_release_id since;   /* spec available from */
+    rbd_release_id since;      /* spec available from */
     rbd_release_id spec_until; /* spec replaced by the alias from (RBD_REL_COUNT: never) */
 } action_def;
 
 /* Registration order of the real Shell (it matters only for help). */
 static const action_def actions[] = {
-    {RBD_ACT_CREATE, {"create"}, {NULL}, opts_create, 1, "Create an empty image.",
-     RBD_REL_JEWEL, RBD_REL_COUNT},
-    {RBD_ACT_INFO, {"info"}, {NULL}, opts_info, 1,
-     "Show information about image size, striping, etc.", RBD_REL_JEWEL, RBD_REL_COUNT},
-    {RBD_ACT_MAP, {"device", "map"}, {"map"}, opts_map, 1,
-     "Map an image to a block device.", RBD_REL_NAUTILUS, RBD_REL_COUNT},
-    {RBD_ACT_MAP, {"map"}, {NULL}, opts_map, 1, "Map image to a block device using the kernel.",
-     RBD_REL_JEWEL, RBD_REL_NAUTILUS},
-    {RBD_ACT_UNMAP, {"device", "unmap"}, {"unmap"}, opts_unmap, 1,
-     "Unmap a rbd device.", RBD_REL_NAUTILUS, RBD_REL_COUNT},
-    {RBD_ACT_UNMAP, {"unmap"}, {NULL}, opts_unmap, 1, "Unmap a rbd device that was used by the kernel.",
-     RBD_REL_JEWEL, RBD_REL_NAUTILUS},
-    {RBD_ACT_SHOWMAPPED, {"device", "list"}, {"showmapped"}, opts_showmapped, 0,
-     "List mapped rbd images.", RBD_REL_NAUTILUS, RBD_REL_COUNT},
-    {RBD_ACT_SHOWMAPPED, {"showmapped"}, {NULL}, opts_showmapped, 0,
-     "Show the rbd images mapped by the kernel.", RBD_REL_JEWEL, RBD_REL_NAUTILUS},
-    {RBD_ACT_LIST, {"list"}, {"ls"}, opts_list, 1, "List rbd images.", RBD_REL_JEWEL,
+    {RBD_ACT_CREATE,
+     {"create"},
+     {NULL},
+     opts_create,
+     1,
+     "Create an empty image.",
+     RBD_REL_JEWEL,
      RBD_REL_COUNT},
-    {RBD_ACT_LOCK_ADD, {"lock", "add"}, {NULL}, opts_lock_add, 2, "Take a lock on an image.",
-     RBD_REL_JEWEL, RBD_REL_COUNT},
-    {RBD_ACT_LOCK_LIST, {"lock", "list"}, {"lock", "ls"}, opts_lock_list, 1,
-     "Show locks held on an image.", RBD_REL_JEWEL, RBD_REL_COUNT},
-    {RBD_ACT_LOCK_REMOVE, {"lock", "remove"}, {"lock", "rm"}, opts_lock_rm, 3,
-     "Release a lock on an image.", RBD_REL_JEWEL, RBD_REL_COUNT},
-    {RBD_ACT_REMOVE, {"remove"}, {"rm"}, opts_remove, 1, "Delete an image.", RBD_REL_JEWEL,
+    {RBD_ACT_INFO,
+     {"info"},
+     {NULL},
+     opts_info,
+     1,
+     "Show information about image size, striping, etc.",
+     RBD_REL_JEWEL,
      RBD_REL_COUNT},
-    {RBD_ACT_STATUS, {"status"}, {NULL}, opts_status, 1, "Show the status of this image.",
-     RBD_REL_JEWEL, RBD_REL_COUNT},
+    {RBD_ACT_MAP,
+     {"device", "map"},
+     {"map"},
+     opts_map,
+     1,
+     "Map an image to a block device.",
+     RBD_REL_NAUTILUS,
+     RBD_REL_COUNT},
+    {RBD_ACT_MAP,
+     {"map"},
+     {NULL},
+     opts_map,
+     1,
+     "Map image to a block device using the kernel.",
+     RBD_REL_JEWEL,
+     RBD_REL_NAUTILUS},
+    {RBD_ACT_UNMAP,
+     {"device", "unmap"},
+     {"unmap"},
+     opts_unmap,
+     1,
+     "Unmap a rbd device.",
+     RBD_REL_NAUTILUS,
+     RBD_REL_COUNT},
+    {RBD_ACT_UNMAP,
+     {"unmap"},
+     {NULL},
+     opts_unmap,
+     1,
+     "Unmap a rbd device that was used by the kernel.",
+     RBD_REL_JEWEL,
+     RBD_REL_NAUTILUS},
+    {RBD_ACT_SHOWMAPPED,
+     {"device", "list"},
+     {"showmapped"},
+     opts_showmapped,
+     0,
+     "List mapped rbd images.",
+     RBD_REL_NAUTILUS,
+     RBD_REL_COUNT},
+    {RBD_ACT_SHOWMAPPED,
+     {"showmapped"},
+     {NULL},
+     opts_showmapped,
+     0,
+     "Show the rbd images mapped by the kernel.",
+     RBD_REL_JEWEL,
+     RBD_REL_NAUTILUS},
+    {RBD_ACT_LIST,
+     {"list"},
+     {"ls"},
+     opts_list,
+     1,
+     "List rbd images.",
+     RBD_REL_JEWEL,
+     RBD_REL_COUNT},
+    {RBD_ACT_LOCK_ADD,
+     {"lock", "add"},
+     {NULL},
+     opts_lock_add,
+     2,
+     "Take a lock on an image.",
+     RBD_REL_JEWEL,
+     RBD_REL_COUNT},
+    {RBD_ACT_LOCK_LIST,
+     {"lock", "list"},
+     {"lock", "ls"},
+     opts_lock_list,
+     1,
+     "Show locks held on an image.",
+     RBD_REL_JEWEL,
+     RBD_REL_COUNT},
+    {RBD_ACT_LOCK_REMOVE,
+     {"lock", "remove"},
+     {"lock", "rm"},
+     opts_lock_rm,
+     3,
+     "Release a lock on an image.",
+     RBD_REL_JEWEL,
+     RBD_REL_COUNT},
+    {RBD_ACT_REMOVE,
+     {"remove"},
+     {"rm"},
+     opts_remove,
+     1,
+     "Delete an image.",
+     RBD_REL_JEWEL,
+     RBD_REL_COUNT},
+    {RBD_ACT_STATUS,
+     {"status"},
+     {NULL},
+     opts_status,
+     1,
+     "Show the status of this image.",
+     RBD_REL_JEWEL,
+     RBD_REL_COUNT},
 };
 #define NACTIONS (sizeof(actions) / sizeof(actions[0]))
 
 /* Long options every action treats as switches when spotting command words
  * (at::SWITCH_ARGUMENTS and the actions' switches). */
 static const char *const long_switches[] = {
-    "pretty-format", "no-progress",  "read-only",   "exclusive", "image-shared",
-    "new-format",    "long",         "thick-provision", "force", "whole-object",
-    "verbose",       "help",         "no-error",    NULL};
+    "pretty-format", "no-progress", "read-only",       "exclusive", "image-shared",
+    "new-format",    "long",        "thick-provision", "force",     "whole-object",
+    "verbose",       "help",        "no-error",        NULL};
 static const char short_switches[] = "l";
 
 /* ---- helpers ----------------------------------------------------------------------- */
@@ -234,20 +324,51 @@ char *rbd_conn_entity(const rbd_conn_opts *c, char *out, size_t outsz)
 
 /* ---- pass 1: Ceph connection and config options -------------------------------------- */
 
-static const char *const cfg_bools[] = {
-    "rbd_cache",           "rbd_blocklist_on_break_lock", "rbd_blacklist_on_break_lock",
-    "log_to_stderr",       "err_to_stderr",               "log_to_syslog",
-    "rbd_validate_names",  "no_mon_config",               "daemonize",
-    "rbd_cache_writethrough_until_flush", "log_flush_on_exit", NULL};
-static const char *const cfg_names[] = {
-    "admin_socket", "log_file", "fsid", "public_addr", "public_network", "run_dir", "keyring",
-    "key", "keyfile", "mon_host", "mon_dns_srv_name", "setuser", "setgroup", "chdir",
-    "host", "pid_file", "restapi_log_level", "max_open_files", NULL};
-static const char *const cfg_prefixes[] = {
-    "debug_", "rbd_", "ms_", "mon_", "osd_", "client_", "auth_", "log_", "rados_",
-    "objecter_", "cephx_", "crush_", "bluestore_", "filestore_", "mds_", "mgr_", "rgw_",
-    "heartbeat_", "err_", "clog_", "fuse_", "journal_", "throttler_", "perf_", "mempool_",
-    "immutable_object_cache_", "rbd_mirror_", NULL};
+static const char *const cfg_bools[] = {"rbd_cache",
+                                        "rbd_blocklist_on_break_lock",
+                                        "rbd_blacklist_on_break_lock",
+                                        "log_to_stderr",
+                                        "err_to_stderr",
+                                        "log_to_syslog",
+                                        "rbd_validate_names",
+                                        "no_mon_config",
+                                        "daemonize",
+                                        "rbd_cache_writethrough_until_flush",
+                                        "log_flush_on_exit",
+                                        NULL};
+static const char *const cfg_names[] = {"admin_socket",
+                                        "log_file",
+                                        "fsid",
+                                        "public_addr",
+                                        "public_network",
+                                        "run_dir",
+                                        "keyring",
+                                        "key",
+                                        "keyfile",
+                                        "mon_host",
+                                        "mon_dns_srv_name",
+                                        "setuser",
+                                        "setgroup",
+                                        "chdir",
+                                        "host",
+                                        "pid_file",
+                                        "restapi_log_level",
+                                        "max_open_files",
+                                        NULL};
+static const char *const cfg_prefixes[] = {"debug_",      "rbd_",
+                                           "ms_",         "mon_",
+                                           "osd_",        "client_",
+                                           "auth_",       "log_",
+                                           "rados_",      "objecter_",
+                                           "cephx_",      "crush_",
+                                           "bluestore_",  "filestore_",
+                                           "mds_",        "mgr_",
+                                           "rgw_",        "heartbeat_",
+                                           "err_",        "clog_",
+                                           "fuse_",       "journal_",
+                                           "throttler_",  "perf_",
+                                           "mempool_",    "immutable_object_cache_",
+                                           "rbd_mirror_", NULL};
 
 static bool in_list(const char *const *l, const char *s)
 {
@@ -283,7 +404,8 @@ static int set_config(rbd_conn_opts *c, const char *tool, const char *name, cons
         else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
             c->blocklist_on_break = 0;
         else
-            return eprint(err, "Parse error parsing binary flag  --%s=%s. Expected true or false.\n",
+            return eprint(err,
+                          "Parse error parsing binary flag  --%s=%s. Expected true or false.\n",
                           name, val);
     } else if (strcmp(name, "rbd_blocklist_expire_seconds") == 0 ||
                strcmp(name, "rbd_blacklist_expire_seconds") == 0) {
@@ -320,10 +442,14 @@ int rbd_conn_take(rbd_conn_opts *c, const rbd_release *rel, const char *tool, co
         const char *lng, *lng2, *shrt;
         int field;
     } globals[] = {
-        {"--mon_host", "--mon-host", "-m", 0}, {"--id", "--user", "-i", 1},
-        {"--name", NULL, "-n", 2},            {"--conf", NULL, "-c", 3},
-        {"--cluster", NULL, NULL, 4},         {"--keyring", NULL, "-k", 5},
-        {"--keyfile", NULL, "-K", 6},         {"--key", NULL, NULL, 7},
+        {"--mon_host", "--mon-host", "-m", 0},
+        {"--id", "--user", "-i", 1},
+        {"--name", NULL, "-n", 2},
+        {"--conf", NULL, "-c", 3},
+        {"--cluster", NULL, NULL, 4},
+        {"--keyring", NULL, "-k", 5},
+        {"--keyfile", NULL, "-K", 6},
+        {"--key", NULL, NULL, 7},
         {"--secret", NULL, NULL, 8},
     };
     if (!arg || arg[0] != '-' || !arg[1])
@@ -350,8 +476,8 @@ int rbd_conn_take(rbd_conn_opts *c, const rbd_release *rel, const char *tool, co
         }
         if (!used)
             continue;
-        char **dst[] = {&c->mon_host, &c->id, &c->name, &c->conf, &c->cluster,
-                        &c->keyring,  &c->keyfile, &c->key, &c->keyfile};
+        char **dst[] = {&c->mon_host, &c->id,      &c->name, &c->conf,   &c->cluster,
+                        &c->keyring,  &c->keyfile, &c->key,  &c->keyfile};
         if (globals[g].field == 8 && strcmp(tool, "rbd") == 0 &&
             eprint(err, "rbd: --secret is deprecated, use --keyfile\n") < 0)
             return -ENOMEM;
@@ -659,7 +785,8 @@ static void po_error(parse_ctx *c, const char *what)
     c->cmd->done = true;
 }
 
-static void fail(parse_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(parse_ctx *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void fail(parse_ctx *c, int code, const char *fmt, ...)
 {
     char tmp[8192];
@@ -751,8 +878,7 @@ static bool po_parse(parse_ctx *c, const action_def *a, size_t cmd_words, po_val
                     return false;
                 }
             } else if (eq) {
-                snprintf(msg, sizeof(msg),
-                         "option '--%s' does not take any arguments", o->lng);
+                snprintf(msg, sizeof(msg), "option '--%s' does not take any arguments", o->lng);
                 po_error(c, msg);
                 return false;
             }
@@ -864,8 +990,8 @@ static bool image_spec(parse_ctx *c, const po_values *v, size_t *argi, bool snap
     else
         spec = pos_arg(v, (*argi)++);
     if (spec && *spec && strlen(spec) < RBD_ARG_MAX) {
-        bool ok = c->rel->namespaces ? spec_nautilus(spec, &p, full_validation)
-                                     : spec_legacy(spec, &p);
+        bool ok =
+            c->rel->namespaces ? spec_nautilus(spec, &p, full_validation) : spec_legacy(spec, &p);
         if (!ok) {
             /* the old tool ignored a bad --image value and used it whole */
             if (from_option && !c->rel->namespaces) {
@@ -949,8 +1075,8 @@ static bool create_opts(parse_ctx *c, const po_values *v)
     if (v->val[O_IMAGE_FORMAT]) {
         const char *f = v->val[O_IMAGE_FORMAT];
         if (strcmp(f, "1") != 0 && strcmp(f, "2") != 0) {
-            snprintf(msg, sizeof(msg),
-                     "the argument ('%s') for option '--image-format' is invalid", f);
+            snprintf(msg, sizeof(msg), "the argument ('%s') for option '--image-format' is invalid",
+                     f);
             po_error(c, msg);
             return false;
         }
@@ -972,8 +1098,7 @@ static bool create_opts(parse_ctx *c, const po_values *v)
         uint64_t osz = 0;
         if (rbd_parse_size(v->val[O_OBJECT_SIZE], true, &osz) < 0 || osz < 4096 ||
             osz > (32u << 20) || (osz & (osz - 1))) {
-            snprintf(msg, sizeof(msg),
-                     "the argument ('%s') for option '--object-size' is invalid",
+            snprintf(msg, sizeof(msg), "the argument ('%s') for option '--object-size' is invalid",
                      v->val[O_OBJECT_SIZE]);
             po_error(c, msg);
             return false;
@@ -1017,8 +1142,7 @@ static bool create_opts(parse_ctx *c, const po_values *v)
     return true;
 }
 
-int rbd_cmd_parse(rbd_cmd *cmd, int argc, char **argv, const rbd_release *rel, buf *out,
-                  buf *err)
+int rbd_cmd_parse(rbd_cmd *cmd, int argc, char **argv, const rbd_release *rel, buf *out, buf *err)
 {
     memset(cmd, 0, sizeof(*cmd));
     rbd_conn_opts_cleanup(&cmd->conn);
@@ -1040,8 +1164,8 @@ int rbd_cmd_parse(rbd_cmd *cmd, int argc, char **argv, const rbd_release *rel, b
                 c.words[c.nwords++] = argv[i];
             break;
         }
-        int used = rbd_conn_take(&cmd->conn, rel, "rbd", argv[i], i + 1 < argc ? argv[i + 1] : NULL,
-                                 err);
+        int used =
+            rbd_conn_take(&cmd->conn, rel, "rbd", argv[i], i + 1 < argc ? argv[i + 1] : NULL, err);
         if (used < 0)
             return -ENOMEM;
         if (used) {

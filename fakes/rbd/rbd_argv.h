@@ -30,8 +30,8 @@
 #include "core/buf.h"
 #include "rbd_release.h"
 
-#define RBD_ARGV_MAX 256       /* arguments considered (more: an error) */
-#define RBD_ARG_MAX 4096       /* bytes per argument */
+#define RBD_ARGV_MAX         256  /* arguments considered (more: an error) */
+#define RBD_ARG_MAX          4096 /* bytes per argument */
 #define RBD_MAX_FEATURE_ARGS 16
 
 typedef enum rbd_action {
@@ -54,46 +54,46 @@ typedef enum rbd_out_format { RBD_OUT_PLAIN = 0, RBD_OUT_JSON, RBD_OUT_XML } rbd
 
 /* Connection settings shared by `rbd` and `ceph`. All strings owned. */
 typedef struct rbd_conn_opts {
-    char *mon_host;   /* -m / --mon_host / --mon-host */
-    char *id;         /* --id / -i / --user (without "client.") */
-    char *name;       /* -n / --name ("client.x") */
-    char *conf;       /* -c / --conf */
+    char *mon_host; /* -m / --mon_host / --mon-host */
+    char *id;       /* --id / -i / --user (without "client.") */
+    char *name;     /* -n / --name ("client.x") */
+    char *conf;     /* -c / --conf */
     char *cluster;
-    char *keyring;    /* -k / --keyring */
-    char *keyfile;    /* -K / --keyfile (and the deprecated --secret) */
-    char *key;        /* --key */
-    int blocklist_on_break;    /* rbd_blocklist_on_break_lock: -1 unset, 0, 1 */
+    char *keyring;              /* -k / --keyring */
+    char *keyfile;              /* -K / --keyfile (and the deprecated --secret) */
+    char *key;                  /* --key */
+    int blocklist_on_break;     /* rbd_blocklist_on_break_lock: -1 unset, 0, 1 */
     int64_t blocklist_expire_s; /* rbd_blocklist_expire_seconds: -1 unset */
-    char *default_pool;        /* rbd_default_pool */
-    int64_t mount_timeout_s;   /* client_mount_timeout: -1 unset */
-    bool log_to_stderr_off;    /* --log-to-stderr=false (no librados noise) */
+    char *default_pool;         /* rbd_default_pool */
+    int64_t mount_timeout_s;    /* client_mount_timeout: -1 unset */
+    bool log_to_stderr_off;     /* --log-to-stderr=false (no librados noise) */
 } rbd_conn_opts;
 
 typedef struct rbd_cmd {
     rbd_action action;
-    char action_name[32];    /* "lock list" */
+    char action_name[32]; /* "lock list" */
     rbd_conn_opts conn;
     /* the image / pool the command is about */
     char *pool, *ns, *image, *snap;
-    bool pool_given;       /* pool named explicitly (not the default) */
+    bool pool_given; /* pool named explicitly (not the default) */
     /* per action */
     char *lock_id, *locker, *shared_tag;
     rbd_out_format format;
     bool format_given, pretty;
     bool long_listing;
-    uint64_t size;         /* bytes */
+    uint64_t size; /* bytes */
     bool size_given;
-    int order;             /* 0: default */
-    int image_format;      /* 0: default */
+    int order;        /* 0: default */
+    int image_format; /* 0: default */
     uint32_t features;
     bool features_given;
     bool no_progress;
-    char *device;          /* unmap: /dev/rbdN */
+    char *device; /* unmap: /dev/rbdN */
     char *map_options;
     bool read_only;
     /* the outcome of parsing */
-    int exit_code;         /* 0: ready to run */
-    bool done;             /* nothing to run (help printed, or an error) */
+    int exit_code; /* 0: ready to run */
+    bool done;     /* nothing to run (help printed, or an error) */
 } rbd_cmd;
 
 /* Parse argv (argv[0] is the program) for a release. On return either
@@ -101,8 +101,7 @@ typedef struct rbd_cmd {
  * and `out`/`err` hold what the tool prints and cmd->exit_code its status.
  * 0, or -ENOMEM / -E2BIG (too many or too long arguments: then a message is
  * in `err` and exit_code is 1). Free with rbd_cmd_cleanup. */
-int rbd_cmd_parse(rbd_cmd *cmd, int argc, char **argv, const rbd_release *rel, buf *out,
-                  buf *err);
+int rbd_cmd_parse(rbd_cmd *cmd, int argc, char **argv, const rbd_release *rel, buf *out, buf *err);
 void rbd_cmd_cleanup(rbd_cmd *cmd);
 void rbd_conn_opts_cleanup(rbd_conn_opts *c);
 

@@ -484,9 +484,9 @@ char *rbd_utime(const rbd_release *rel, int64_t wall_ns, char *out, size_t outsz
     struct tm tm;
     long usec;
     split(wall_ns, &tm, &usec);
-    snprintf(out, outsz, "%04d-%02d-%02d%c%02d:%02d:%02d.%06ld%s", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, rel->iso_time ? 'T' : ' ', tm.tm_hour, tm.tm_min,
-             tm.tm_sec, usec, rel->iso_time ? "+0000" : "");
+    snprintf(out, outsz, "%04d-%02d-%02d%c%02d:%02d:%02d.%06ld%s", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, rel->iso_time ? 'T' : ' ', tm.tm_hour, tm.tm_min, tm.tm_sec, usec,
+             rel->iso_time ? "+0000" : "");
     return out;
 }
 
@@ -512,18 +512,17 @@ char *rbd_log_prefix(const rbd_release *rel, int64_t wall_ns, const char *thread
     switch (rel->log_style) {
     case RBD_LOG_USEC:
         snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d.%06ld %s %2d ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec, thread,
-                 level);
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec, thread, level);
         break;
     case RBD_LOG_MSEC:
         snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d.%03ld %s %2d ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec / 1000,
-                 thread, level);
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec / 1000, thread,
+                 level);
         break;
     default:
         snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03ld+0000 %s %2d ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec / 1000,
-                 thread, level);
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec / 1000, thread,
+                 level);
     }
     return out;
 }
@@ -543,13 +542,15 @@ static const struct {
     int e;
     const char *name;
 } errnames[] = {
-    {1, "EPERM"},       {2, "ENOENT"},     {5, "EIO"},          {11, "EAGAIN"},
-    {12, "ENOMEM"},     {13, "EACCES"},    {16, "EBUSY"},       {17, "EEXIST"},
-    {19, "ENODEV"},     {22, "EINVAL"},    {28, "ENOSPC"},      {30, "EROFS"},
-    {34, "ERANGE"},     {38, "ENOSYS"},    {39, "ENOTEMPTY"},   {61, "ENODATA"},
-    {95, "ENOTSUP"},    {103, "ECONNABORTED"}, {104, "ECONNRESET"}, {107, "ENOTCONN"},
-    {108, "ESHUTDOWN"}, {110, "ETIMEDOUT"}, {111, "ECONNREFUSED"}, {113, "EHOSTUNREACH"},
-    {116, "ESTALE"},    {125, "ECANCELED"},
+    {1, "EPERM"},        {2, "ENOENT"},         {5, "EIO"},
+    {11, "EAGAIN"},      {12, "ENOMEM"},        {13, "EACCES"},
+    {16, "EBUSY"},       {17, "EEXIST"},        {19, "ENODEV"},
+    {22, "EINVAL"},      {28, "ENOSPC"},        {30, "EROFS"},
+    {34, "ERANGE"},      {38, "ENOSYS"},        {39, "ENOTEMPTY"},
+    {61, "ENODATA"},     {95, "ENOTSUP"},       {103, "ECONNABORTED"},
+    {104, "ECONNRESET"}, {107, "ENOTCONN"},     {108, "ESHUTDOWN"},
+    {110, "ETIMEDOUT"},  {111, "ECONNREFUSED"}, {113, "EHOSTUNREACH"},
+    {116, "ESTALE"},     {125, "ECANCELED"},
 };
 
 const char *rbd_errno_name(int e)

@@ -65,7 +65,7 @@ void rbd_outf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 
 /* ---- TextTable ----------------------------------------------------------- */
 
-#define RBD_TABLE_MAX_COLS 12
+#define RBD_TABLE_MAX_COLS  12
 #define RBD_TABLE_MAX_CELLS 200000
 
 typedef enum rbd_align { RBD_LEFT = 1, RBD_CENTER, RBD_RIGHT } rbd_align;

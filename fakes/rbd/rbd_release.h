@@ -35,37 +35,37 @@ typedef enum rbd_size_style {
 
 /* How the daemons' log lines (librados/librbd noise on stderr) look. */
 typedef enum rbd_log_style {
-    RBD_LOG_USEC,    /* "2017-03-02 08:26:46.500123 7f0c8d7fa700 -1 " */
-    RBD_LOG_MSEC,    /* "2019-05-01 10:00:00.123 7f0c8d7fa700 -1 " */
-    RBD_LOG_ISO,     /* "2021-03-01T10:00:00.123+0000 7f0c8d7fa700 -1 " */
+    RBD_LOG_USEC, /* "2017-03-02 08:26:46.500123 7f0c8d7fa700 -1 " */
+    RBD_LOG_MSEC, /* "2019-05-01 10:00:00.123 7f0c8d7fa700 -1 " */
+    RBD_LOG_ISO,  /* "2021-03-01T10:00:00.123+0000 7f0c8d7fa700 -1 " */
 } rbd_log_style;
 
 typedef struct rbd_release {
     rbd_release_id id;
-    const char *name;     /* "jewel" */
-    const char *version;  /* "10.2.11" (what `rbd --version` would say) */
-    bool table_legacy;    /* TextTable: one space after every cell (trailing) */
-    bool table_hd_left;   /* right-aligned columns keep a left-aligned heading */
-    bool lock_json_map;   /* lock ls: object keyed by lock id (else array) */
-    bool status_json_obj; /* status: "watchers" an object of "watcher"s */
-    bool showmapped_obj;  /* showmapped: object keyed by device id */
-    bool namespaces;      /* pool/namespace/image specs, --namespace */
-    bool snapshot_word;   /* "snapshot name specified..." (else "snapname") */
-    bool pool_quoted;     /* "error opening pool 'p'" and the default-pool hint */
+    const char *name;         /* "jewel" */
+    const char *version;      /* "10.2.11" (what `rbd --version` would say) */
+    bool table_legacy;        /* TextTable: one space after every cell (trailing) */
+    bool table_hd_left;       /* right-aligned columns keep a left-aligned heading */
+    bool lock_json_map;       /* lock ls: object keyed by lock id (else array) */
+    bool status_json_obj;     /* status: "watchers" an object of "watcher"s */
+    bool showmapped_obj;      /* showmapped: object keyed by device id */
+    bool namespaces;          /* pool/namespace/image specs, --namespace */
+    bool snapshot_word;       /* "snapshot name specified..." (else "snapname") */
+    bool pool_quoted;         /* "error opening pool 'p'" and the default-pool hint */
     bool pretty_needs_format; /* --pretty-format alone is an error */
-    bool info_create_ts;  /* info: create_timestamp */
-    bool info_id;         /* info: id line and JSON key, op_features */
-    bool info_snap_count; /* info: snapshot_count, access/modify timestamps */
-    bool ls_id;           /* ls -l JSON: "id" */
-    bool json_line_break; /* JSON/XML output ends with a newline */
-    bool too_many_args;   /* extra positionals: "rbd: too many arguments" (1) */
-    bool blocklist;       /* `osd blocklist` exists */
-    bool blacklist;       /* `osd blacklist` exists */
-    bool blocklist_range; /* `osd blocklist range` exists */
-    bool blocklist_words; /* mon replies say "blocklist" (else "blacklist") */
-    bool iso_time;        /* utime printed 2026-05-06T08:59:47.102488+0000 */
-    bool concise_new;     /* ceph usage "<addr> [<expire:float>]" */
-    bool ceph_err_new;    /* ceph: "RADOS timed out (error connecting...)" */
+    bool info_create_ts;      /* info: create_timestamp */
+    bool info_id;             /* info: id line and JSON key, op_features */
+    bool info_snap_count;     /* info: snapshot_count, access/modify timestamps */
+    bool ls_id;               /* ls -l JSON: "id" */
+    bool json_line_break;     /* JSON/XML output ends with a newline */
+    bool too_many_args;       /* extra positionals: "rbd: too many arguments" (1) */
+    bool blocklist;           /* `osd blocklist` exists */
+    bool blacklist;           /* `osd blacklist` exists */
+    bool blocklist_range;     /* `osd blocklist range` exists */
+    bool blocklist_words;     /* mon replies say "blocklist" (else "blacklist") */
+    bool iso_time;            /* utime printed 2026-05-06T08:59:47.102488+0000 */
+    bool concise_new;         /* ceph usage "<addr> [<expire:float>]" */
+    bool ceph_err_new;        /* ceph: "RADOS timed out (error connecting...)" */
     rbd_size_style size_style;
     rbd_log_style log_style;
 } rbd_release;

@@ -25,8 +25,7 @@ static bool formatted(const rbd_render_opts *o)
 
 static void fmt_start(const rbd_render_opts *o, rbd_fmt *f)
 {
-    rbd_fmt_init(f, o->format == RBD_OUT_XML ? RBD_FMT_XML : RBD_FMT_JSON, o->pretty,
-                 RBD_OUT_CAP);
+    rbd_fmt_init(f, o->format == RBD_OUT_XML ? RBD_FMT_XML : RBD_FMT_JSON, o->pretty, RBD_OUT_CAP);
 }
 
 static void fmt_end(const rbd_render_opts *o, rbd_fmt *f, buf *out)
@@ -127,8 +126,8 @@ void rbd_render_status(const rbd_render_opts *o, const json_t *image, buf *out)
     rbd_out(out, "Watchers:\n");
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(w, i);
-        rbd_outf(out, "\twatcher=%s client.%" PRIu64 " cookie=%" PRIu64 "\n",
-                 jstr(e, "address"), (uint64_t)jint(e, "client"), (uint64_t)jint(e, "cookie"));
+        rbd_outf(out, "\twatcher=%s client.%" PRIu64 " cookie=%" PRIu64 "\n", jstr(e, "address"),
+                 (uint64_t)jint(e, "client"), (uint64_t)jint(e, "cookie"));
     }
 }
 
@@ -200,7 +199,8 @@ void rbd_render_info(const rbd_render_opts *o, const json_t *im, const char *sna
     char size[32], objsize[32];
     rbd_size_info(rel, (uint64_t)jint(im, "size"), size, sizeof(size));
     rbd_size_info(rel, (uint64_t)jint(im, "object_size"), objsize, sizeof(objsize));
-    rbd_outf(out, "rbd image '%s':\n\tsize %s in %" PRId64 " objects\n\torder %" PRId64
+    rbd_outf(out,
+             "rbd image '%s':\n\tsize %s in %" PRId64 " objects\n\torder %" PRId64
              " (%s objects)\n",
              name, size, jint(im, "objects"), jint(im, "order"), objsize);
     if (rel->info_snap_count)
@@ -362,8 +362,9 @@ void rbd_render_showmapped(const rbd_render_opts *o, const json_t *devices, buf 
 static void bl_section(rbd_fmt *f, const rbd_release *rel, const json_t *entries, bool ranges,
                        buf *out)
 {
-    const char *name = ranges ? "range_blocklist" : rel->blocklist_words ? "blocklist"
-                                                                         : "blacklist";
+    const char *name = ranges                 ? "range_blocklist"
+                       : rel->blocklist_words ? "blocklist"
+                                              : "blacklist";
     rbd_fmt_open_array(f, name);
     for (size_t i = 0; i < json_array_size(entries); i++) {
         const json_t *e = json_array_get(entries, i);

@@ -124,10 +124,10 @@ static const struct {
     uint32_t bit;
     const char *name;
 } feature_names[] = {
-    {1u << 0, "layering"},     {1u << 1, "striping"},      {1u << 2, "exclusive-lock"},
-    {1u << 3, "object-map"},   {1u << 4, "fast-diff"},     {1u << 5, "deep-flatten"},
-    {1u << 6, "journaling"},   {1u << 7, "data-pool"},     {1u << 8, "operations"},
-    {1u << 9, "migrating"},    {1u << 10, "non-primary"},
+    {1u << 0, "layering"},   {1u << 1, "striping"},     {1u << 2, "exclusive-lock"},
+    {1u << 3, "object-map"}, {1u << 4, "fast-diff"},    {1u << 5, "deep-flatten"},
+    {1u << 6, "journaling"}, {1u << 7, "data-pool"},    {1u << 8, "operations"},
+    {1u << 9, "migrating"},  {1u << 10, "non-primary"},
 };
 
 uint32_t rbd_feature_bit(const char *name)
@@ -641,7 +641,8 @@ int rbd_store_image_create(rbd_store *s, const char *pool_name, const char *ns, 
     if (spec->id) {
         snprintf(idbuf, sizeof(idbuf), "%.31s", spec->id);
     } else if (format == 2) {
-        snprintf(idbuf, sizeof(idbuf), "%012" PRIx64, (uint64_t)(rng_next(&s->rng) & 0xffffffffffffULL));
+        snprintf(idbuf, sizeof(idbuf), "%012" PRIx64,
+                 (uint64_t)(rng_next(&s->rng) & 0xffffffffffffULL));
     } else {
         idbuf[0] = '\0';
     }
@@ -665,9 +666,7 @@ int rbd_store_image_create(rbd_store *s, const char *pool_name, const char *ns, 
     im->size = spec->size;
     im->order = order;
     im->format = format;
-    im->features = format == 1 ? 0
-                   : spec->features_set ? spec->features
-                                        : RBD_FEATURES_DEFAULT;
+    im->features = format == 1 ? 0 : spec->features_set ? spec->features : RBD_FEATURES_DEFAULT;
     im->create_ns = spec->create_wall_ns ? spec->create_wall_ns : now_wall(s);
     im->access_ns = im->modify_ns = im->create_ns;
     p->images[p->nimages++] = im;
@@ -707,16 +706,16 @@ static json_t *lock_json(const image *im)
     for (size_t i = 0; i < im->nlockers; i++) {
         const locker *l = &im->lockers[i];
         char ent[48], addr[RBD_ADDR_STR_MAX];
-        json_array_append_new(
-            lk, json_pack("{s:s, s:s, s:s, s:s, s:I}", "locker",
-                          rbd_entity_format(&l->entity, ent, sizeof(ent)), "cookie", l->cookie,
-                          "address", rbd_addr_format(&l->addr, addr, sizeof(addr)), "description",
-                          l->description ? l->description : "", "expiration",
-                          (json_int_t)l->expire_wall_ns));
+        json_array_append_new(lk, json_pack("{s:s, s:s, s:s, s:s, s:I}", "locker",
+                                            rbd_entity_format(&l->entity, ent, sizeof(ent)),
+                                            "cookie", l->cookie, "address",
+                                            rbd_addr_format(&l->addr, addr, sizeof(addr)),
+                                            "description", l->description ? l->description : "",
+                                            "expiration", (json_int_t)l->expire_wall_ns));
     }
     const char *type = !im->nlockers ? "none" : im->lock_type == 2 ? "shared" : "exclusive";
-    return json_pack("{s:s, s:s, s:o}", "type", type, "tag", im->nlockers ? im->tag : "",
-                     "lockers", lk);
+    return json_pack("{s:s, s:s, s:o}", "type", type, "tag", im->nlockers ? im->tag : "", "lockers",
+                     lk);
 }
 
 static json_t *watchers_json(const image *im)
@@ -724,11 +723,11 @@ static json_t *watchers_json(const image *im)
     json_t *w = json_array();
     for (size_t i = 0; i < im->nwatchers; i++) {
         char addr[RBD_ADDR_STR_MAX];
-        json_array_append_new(
-            w, json_pack("{s:s, s:I, s:I}", "address",
-                         rbd_addr_format(&im->watchers[i].addr, addr, sizeof(addr)), "client",
-                         (json_int_t)im->watchers[i].client, "cookie",
-                         (json_int_t)im->watchers[i].cookie));
+        json_array_append_new(w,
+                              json_pack("{s:s, s:I, s:I}", "address",
+                                        rbd_addr_format(&im->watchers[i].addr, addr, sizeof(addr)),
+                                        "client", (json_int_t)im->watchers[i].client, "cookie",
+                                        (json_int_t)im->watchers[i].cookie));
     }
     return w;
 }
@@ -832,8 +831,7 @@ static bool evict_closed(rbd_store *s)
     for (size_t i = 0; i < s->nclients; i++) {
         if (s->clients[i].state == CL_CLOSED) {
             free(s->clients[i].name);
-            memmove(&s->clients[i], &s->clients[i + 1],
-                    (s->nclients - i - 1) * sizeof(client));
+            memmove(&s->clients[i], &s->clients[i + 1], (s->nclients - i - 1) * sizeof(client));
             s->nclients--;
             return true;
         }
@@ -1132,9 +1130,8 @@ static int watch_add_locked(rbd_store *s, image *im, client *c, uint64_t cookie,
     return 0;
 }
 
-int rbd_store_watch_add(rbd_store *s, const char *pool_name, const char *ns,
-                        const char *image_name, uint64_t id, uint64_t cookie,
-                        uint64_t *cookie_out)
+int rbd_store_watch_add(rbd_store *s, const char *pool_name, const char *ns, const char *image_name,
+                        uint64_t id, uint64_t cookie, uint64_t *cookie_out)
 {
     lock_s(s);
     int r;
@@ -1146,8 +1143,8 @@ int rbd_store_watch_add(rbd_store *s, const char *pool_name, const char *ns,
     return r;
 }
 
-int rbd_store_watch_del(rbd_store *s, const char *pool_name, const char *ns,
-                        const char *image_name, uint64_t id, uint64_t cookie)
+int rbd_store_watch_del(rbd_store *s, const char *pool_name, const char *ns, const char *image_name,
+                        uint64_t id, uint64_t cookie)
 {
     lock_s(s);
     int r;
@@ -1294,9 +1291,8 @@ int rbd_store_unmap(rbd_store *s, const char *node_ip, int dev_id, const char *p
         if (dev_id >= 0 && m->dev_id != dev_id)
             continue;
         if (dev_id < 0 &&
-            (!pool_name || strcmp(m->pool, pool_name) != 0 ||
-             strcmp(m->ns, ns ? ns : "") != 0 || !image_name ||
-             strcmp(m->image, image_name) != 0 ||
+            (!pool_name || strcmp(m->pool, pool_name) != 0 || strcmp(m->ns, ns ? ns : "") != 0 ||
+             !image_name || strcmp(m->image, image_name) != 0 ||
              strcmp(m->snap, snap && *snap ? snap : "-") != 0))
             continue;
         client *c = find_client(s, m->client);
@@ -1333,11 +1329,11 @@ json_t *rbd_store_mappings(rbd_store *s, const char *node_ip)
     for (size_t i = 0; a && i < n; i++) {
         char dev[32];
         snprintf(dev, sizeof(dev), "/dev/rbd%d", v[i].dev_id);
-        json_array_append_new(
-            a, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:s}", "id", v[i].dev_id,
-                         "pool", v[i].pool, "namespace", v[i].ns, "image", v[i].image, "snap",
-                         v[i].snap, "device", dev, "client", (json_int_t)v[i].client, "read_only",
-                         v[i].read_only, "node", v[i].node));
+        json_array_append_new(a, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:s}", "id",
+                                           v[i].dev_id, "pool", v[i].pool, "namespace", v[i].ns,
+                                           "image", v[i].image, "snap", v[i].snap, "device", dev,
+                                           "client", (json_int_t)v[i].client, "read_only",
+                                           v[i].read_only, "node", v[i].node));
     }
     free(v);
     unlock_s(s);
@@ -1407,9 +1403,9 @@ json_t *rbd_store_blocklist_list(rbd_store *s)
     for (size_t i = 0; a && i < s->nblocklist; i++) {
         char addr[RBD_ADDR_STR_MAX];
         rbd_addr_format(&s->blocklist[i].addr, addr, sizeof(addr));
-        json_array_append_new(a, json_pack("{s:s, s:I}", s->blocklist[i].range ? "range" : "addr",
-                                           addr, "until",
-                                           (json_int_t)s->blocklist[i].until_wall_ns));
+        json_array_append_new(a,
+                              json_pack("{s:s, s:I}", s->blocklist[i].range ? "range" : "addr",
+                                        addr, "until", (json_int_t)s->blocklist[i].until_wall_ns));
     }
     unlock_s(s);
     return a;
@@ -1484,15 +1480,14 @@ json_t *rbd_store_state(rbd_store *s)
             json_array_append_new(nss, json_string(p->ns[k]));
         for (size_t k = 0; k < p->nimages; k++)
             json_array_append_new(imgs, image_json(p, p->images[k]));
-        json_array_append_new(pools, json_pack("{s:s, s:I, s:o, s:o}", "name", p->name, "id",
-                                               (json_int_t)p->id, "namespaces", nss, "images",
-                                               imgs));
+        json_array_append_new(pools,
+                              json_pack("{s:s, s:I, s:o, s:o}", "name", p->name, "id",
+                                        (json_int_t)p->id, "namespaces", nss, "images", imgs));
     }
-    json_t *st = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:I, s:I}", "release",
-                           s->release->name, "next_client_id", (json_int_t)s->next_client_id,
-                           "pools", pools, "clients", clients, "blocklist", bl, "mappings", maps,
-                           "audit_last_seq", (json_int_t)s->audit_seq, "audit_dropped",
-                           (json_int_t)s->audit_dropped);
+    json_t *st = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:I, s:I}", "release", s->release->name,
+                           "next_client_id", (json_int_t)s->next_client_id, "pools", pools,
+                           "clients", clients, "blocklist", bl, "mappings", maps, "audit_last_seq",
+                           (json_int_t)s->audit_seq, "audit_dropped", (json_int_t)s->audit_dropped);
     unlock_s(s);
     return st;
 }

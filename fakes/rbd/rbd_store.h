@@ -35,28 +35,30 @@
 /* Linux ESHUTDOWN: what librados returns to a blocklisted client. */
 #define RBD_EBLOCKLISTED 108
 
-#define RBD_NAME_MAX 256       /* pool, namespace, image names, cookies, tags */
-#define RBD_MAX_POOLS 64
-#define RBD_MAX_NAMESPACES 64  /* per pool, besides the default "" */
-#define RBD_MAX_IMAGES 4096    /* in the whole cluster */
-#define RBD_MAX_LOCKERS 64     /* per image */
-#define RBD_MAX_WATCHERS 64    /* per image */
-#define RBD_MAX_CLIENTS 4096   /* tracked; closed CLI clients are forgotten first */
-#define RBD_MAX_BLOCKLIST 1024
-#define RBD_MAX_MAPPINGS 256
-#define RBD_MAX_CAPS 64        /* cephx identities with restricted caps */
+#define RBD_NAME_MAX          256 /* pool, namespace, image names, cookies, tags */
+#define RBD_MAX_POOLS         64
+#define RBD_MAX_NAMESPACES    64   /* per pool, besides the default "" */
+#define RBD_MAX_IMAGES        4096 /* in the whole cluster */
+#define RBD_MAX_LOCKERS       64   /* per image */
+#define RBD_MAX_WATCHERS      64   /* per image */
+#define RBD_MAX_CLIENTS       4096 /* tracked; closed CLI clients are forgotten first */
+#define RBD_MAX_BLOCKLIST     1024
+#define RBD_MAX_MAPPINGS      256
+#define RBD_MAX_CAPS          64 /* cephx identities with restricted caps */
 #define RBD_AUDIT_DEFAULT_CAP 10000
 
 /* Feature bits as librbd numbers them. */
-#define RBD_FEATURE_LAYERING (1u << 0)
-#define RBD_FEATURE_STRIPINGV2 (1u << 1)
+#define RBD_FEATURE_LAYERING       (1u << 0)
+#define RBD_FEATURE_STRIPINGV2     (1u << 1)
 #define RBD_FEATURE_EXCLUSIVE_LOCK (1u << 2)
-#define RBD_FEATURE_OBJECT_MAP (1u << 3)
-#define RBD_FEATURE_FAST_DIFF (1u << 4)
-#define RBD_FEATURE_DEEP_FLATTEN (1u << 5)
-#define RBD_FEATURE_JOURNALING (1u << 6)
-#define RBD_FEATURE_DATA_POOL (1u << 7)
-#define RBD_FEATURES_DEFAULT 61u /* layering, exclusive-lock, object-map, fast-diff, deep-flatten */
+#define RBD_FEATURE_OBJECT_MAP     (1u << 3)
+#define RBD_FEATURE_FAST_DIFF      (1u << 4)
+#define RBD_FEATURE_DEEP_FLATTEN   (1u << 5)
+#define RBD_FEATURE_JOURNALING     (1u << 6)
+#define RBD_FEATURE_DATA_POOL      (1u << 7)
+#define RBD_FEATURES_DEFAULT                                                                       \
+    61u /* layering, exclusive-lock, object-map, fast-diff, deep-flatten                           \
+         */
 
 /* "layering" -> bit; 0 when unknown. */
 uint32_t rbd_feature_bit(const char *name);
@@ -75,13 +77,13 @@ typedef enum rbd_client_kind {
 } rbd_client_kind;
 
 typedef struct rbd_store_config {
-    const rbd_release *release;   /* NULL: reef */
-    efk_clock *clock;             /* borrowed; NULL: system clock */
-    uint64_t seed;                /* ids, nonces and prefixes come from it */
-    int64_t watch_timeout_ns;     /* 0: 30 s (osd_client_watch_timeout) */
-    int64_t blocklist_expire_ns;  /* 0: 3600 s (mon_osd_blocklist_default_expire) */
-    uint64_t first_client_id;     /* 0: 4120 */
-    size_t audit_cap;             /* 0: RBD_AUDIT_DEFAULT_CAP */
+    const rbd_release *release;  /* NULL: reef */
+    efk_clock *clock;            /* borrowed; NULL: system clock */
+    uint64_t seed;               /* ids, nonces and prefixes come from it */
+    int64_t watch_timeout_ns;    /* 0: 30 s (osd_client_watch_timeout) */
+    int64_t blocklist_expire_ns; /* 0: 3600 s (mon_osd_blocklist_default_expire) */
+    uint64_t first_client_id;    /* 0: 4120 */
+    size_t audit_cap;            /* 0: RBD_AUDIT_DEFAULT_CAP */
 } rbd_store_config;
 
 /* New empty store (no pools). NULL on ENOMEM. */
@@ -114,12 +116,12 @@ int rbd_store_ns_add(rbd_store *s, const char *pool, const char *ns)
 int rbd_store_ns_check(rbd_store *s, const char *pool, const char *ns);
 
 typedef struct rbd_image_spec {
-    uint64_t size;        /* bytes */
-    int order;            /* 0: 22 */
-    int format;           /* 0: 2 */
-    uint32_t features;    /* for format 2; 0 with features_set false: default */
+    uint64_t size;     /* bytes */
+    int order;         /* 0: 22 */
+    int format;        /* 0: 2 */
+    uint32_t features; /* for format 2; 0 with features_set false: default */
     bool features_set;
-    const char *id;       /* NULL: generated */
+    const char *id;                /* NULL: generated */
     const char *block_name_prefix; /* NULL: derived from the id */
     int64_t create_wall_ns;        /* 0: now */
 } rbd_image_spec;
@@ -199,9 +201,8 @@ int rbd_store_map(rbd_store *s, const char *node_ip, const char *pool, const cha
                   const char *image, const char *snap, bool read_only, int *dev_id,
                   uint64_t *client) __attribute__((warn_unused_result));
 /* Unmap by device id (-1: any) or by spec. -ENOENT when nothing matched. */
-int rbd_store_unmap(rbd_store *s, const char *node_ip, int dev_id, const char *pool,
-                    const char *ns, const char *image, const char *snap)
-    __attribute__((warn_unused_result));
+int rbd_store_unmap(rbd_store *s, const char *node_ip, int dev_id, const char *pool, const char *ns,
+                    const char *image, const char *snap) __attribute__((warn_unused_result));
 /* The mappings of a node ([{id, pool, namespace, image, snap, device, client}]). */
 json_t *rbd_store_mappings(rbd_store *s, const char *node_ip);
 

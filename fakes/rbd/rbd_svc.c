@@ -27,6 +27,7 @@
 struct rbd_svc {
     rbd_store *store;
     bool cephx;
+    bool conf_missing;
     pthread_mutex_t mu;
     rng rng;
     json_int_t next_invocation;
@@ -57,6 +58,11 @@ void rbd_svc_free(rbd_svc *v)
     free(v);
 }
 
+void rbd_svc_set_conf_missing(rbd_svc *v, bool missing)
+{
+    v->conf_missing = missing;
+}
+
 rbd_store *rbd_svc_store(rbd_svc *v)
 {
     return v->store;
@@ -83,7 +89,7 @@ static bool bad(req_ctx *c, const char *fmt, ...)
     return false;
 }
 
-static bool get_str(req_ctx *c, const char *k, bool required, const char **out)
+static bool get_str_max(req_ctx *c, const char *k, bool required, size_t max, const char **out)
 {
     const json_t *v = json_object_get(c->req, k);
     *out = NULL;
@@ -94,10 +100,15 @@ static bool get_str(req_ctx *c, const char *k, bool required, const char **out)
     }
     if (!json_is_string(v))
         return bad(c, "field '%s' must be a string", k);
-    if (strlen(json_string_value(v)) >= 4096)
-        return bad(c, "field '%s' is longer than 4095 bytes", k);
+    if (json_string_length(v) > max)
+        return bad(c, "field '%s' is longer than %zu bytes", k, max);
     *out = json_string_value(v);
     return true;
+}
+
+static bool get_str(req_ctx *c, const char *k, bool required, const char **out)
+{
+    return get_str_max(c, k, required, 4095, out);
 }
 
 static bool get_int(req_ctx *c, const char *k, bool required, json_int_t *out)
@@ -140,10 +151,10 @@ static void audit_op(rbd_svc *v, const char *op, const json_t *req, int r, const
                           "op", op);
     if (!e)
         return;
-    static const char *const keys[] = {"invocation", "pool", "namespace", "image", "cookie",
-                                       "locker", "exclusive", "tag", "addr", "range", "expire",
-                                       "name", "node", "device", "snap", "size", "cephx_name",
-                                       NULL};
+    static const char *const keys[] = {"invocation", "pool",       "namespace", "image",  "cookie",
+                                       "locker",     "exclusive",  "tag",       "addr",   "range",
+                                       "expire",     "name",       "node",      "device", "snap",
+                                       "size",       "cephx_name", NULL};
     for (const char *const *k = keys; *k; k++) {
         json_t *x = json_object_get(req, *k);
         if (x)
@@ -187,7 +198,7 @@ static json_t *op_invoke(rbd_svc *v, req_ctx *c, const char *fa, const json_t *f
     json_int_t pid = 0;
     const json_t *argv = json_object_get(c->req, "argv");
     if (!get_str(c, "tool", true, &tool) || !get_str(c, "node", false, &node) ||
-        !get_str(c, "cmdline", false, &cmdline) || !get_int(c, "pid", false, &pid))
+        !get_str_max(c, "cmdline", false, 2u << 20, &cmdline) || !get_int(c, "pid", false, &pid))
         return NULL;
     if (strcmp(tool, "rbd") != 0 && strcmp(tool, "ceph") != 0)
         return bad(c, "field '%s' must be \"rbd\" or \"ceph\"", "tool"), NULL;
@@ -209,14 +220,15 @@ static json_t *op_invoke(rbd_svc *v, req_ctx *c, const char *fa, const json_t *f
     if (e && is_command_fault(fa))
         json_object_set_new(e, "fault", json_string(fa));
     rbd_store_audit_add(v->store, e);
-    json_t *rep = json_pack("{s:i, s:I, s:s, s:s, s:I, s:s}", "r", 0, "invocation", inv,
-                            "release", rbd_store_release(v->store)->name, "auth",
-                            v->cephx ? "cephx" : "none", "time",
-                            (json_int_t)clock_wall_ns(rbd_store_clock(v->store)), "thread",
-                            thread);
+    json_t *rep =
+        json_pack("{s:i, s:I, s:s, s:s, s:I, s:s}", "r", 0, "invocation", inv, "release",
+                  rbd_store_release(v->store)->name, "auth", v->cephx ? "cephx" : "none", "time",
+                  (json_int_t)clock_wall_ns(rbd_store_clock(v->store)), "thread", thread);
+    if (rep && v->conf_missing)
+        json_object_set_new(rep, "conf_missing", json_true());
     if (rep && is_command_fault(fa))
-        json_object_set_new(rep, "fault", json_pack("{s:s, s:O}", "action", fa, "params",
-                                                   fp ? fp : json_object()));
+        json_object_set_new(
+            rep, "fault", json_pack("{s:s, s:O}", "action", fa, "params", fp ? fp : json_object()));
     return rep;
 }
 
@@ -271,8 +283,8 @@ static json_t *op_exit(rbd_svc *v, req_ctx *c)
         return NULL;
     if (client > 0)
         (void)rbd_store_client_close(v->store, (uint64_t)client);
-    json_t *e = json_pack("{s:s, s:I, s:I, s:s, s:s, s:I, s:b}", "event", "exit", "invocation",
-                          inv, "exit", code, "stdout", so ? so : "", "stderr", se ? se : "",
+    json_t *e = json_pack("{s:s, s:I, s:I, s:s, s:s, s:I, s:b}", "event", "exit", "invocation", inv,
+                          "exit", code, "stdout", so ? so : "", "stderr", se ? se : "",
                           "stdout_bytes", bytes, "hang", hang);
     if (e && client > 0) {
         char n[48];
@@ -372,8 +384,7 @@ static json_t *op_image_create(rbd_svc *v, req_ctx *c)
         !get_int(c, "order", false, &order) || !get_int(c, "format", false, &format) ||
         (!json_is_array(json_object_get(c->req, "features")) &&
          !get_int(c, "features", false, &features)) ||
-        !get_str(c, "id", false, &id) ||
-        !get_str(c, "block_name_prefix", false, &prefix))
+        !get_str(c, "id", false, &id) || !get_str(c, "block_name_prefix", false, &prefix))
         return NULL;
     if (size < 0)
         return bad(c, "field '%s' must not be negative", "size"), NULL;
@@ -383,7 +394,7 @@ static json_t *op_image_create(rbd_svc *v, req_ctx *c)
     if (json_is_array(feats)) {
         size_t k;
         const json_t *f;
-        json_array_foreach(feats, k, f) {
+        json_array_foreach (feats, k, f) {
             uint32_t b = json_is_string(f) ? rbd_feature_bit(json_string_value(f)) : 0;
             if (!b)
                 return bad(c, "field '%s' has an unknown feature name", "features"), NULL;
@@ -463,8 +474,8 @@ static json_t *op_lock_add(rbd_svc *v, req_ctx *c)
             return bad(c, "field '%s' must be an address like 10.0.0.1:0/123", "address"), NULL;
     }
     if (r == 0)
-        r = rbd_store_lock_add(v->store, i.pool, i.ns, i.image, &who, &addr, cookie, exclusive,
-                               tag, desc);
+        r = rbd_store_lock_add(v->store, i.pool, i.ns, i.image, &who, &addr, cookie, exclusive, tag,
+                               desc);
     audit_op(v, "lock_add", c->req, r, NULL);
     return reply_r(r);
 }
@@ -553,18 +564,31 @@ static json_t *op_watch(rbd_svc *v, req_ctx *c, bool add)
 {
     img_ref i;
     json_int_t cl = 0, cookie = 0;
-    const char *node;
+    const char *node, *address;
     if (!get_img(c, &i, true) || !get_int(c, "client", false, &cl) ||
-        !get_int(c, "cookie", false, &cookie) || !get_str(c, "node", false, &node))
+        !get_int(c, "cookie", false, &cookie) || !get_str(c, "node", false, &node) ||
+        !get_str(c, "address", false, &address))
         return NULL;
     if (cookie < 0)
         return bad(c, "field '%s' must not be negative", "cookie"), NULL;
     int r = 0;
     if (add && cl <= 0) {
+        /* a new librbd client: on a node, or at an exact address */
+        char ip[RBD_ADDR_STR_MAX];
+        uint32_t nonce = 0;
+        if (address) {
+            rbd_addr a;
+            if (rbd_addr_parse(address, true, &a) < 0 || a.nonce == 0)
+                return bad(c, "field '%s' must be an address like 10.0.0.1:0/123", "address"), NULL;
+            rbd_addr_ip(&a, ip, sizeof(ip));
+            nonce = a.nonce;
+            node = ip;
+        }
         if (!node)
-            return bad(c, "a watcher needs a '%s' (client id) or a 'node'", "client"), NULL;
+            return bad(c, "a watcher needs a '%s' (client id), a 'node' or an 'address'", "client"),
+                   NULL;
         uint64_t id = 0;
-        r = rbd_store_client_new(v->store, node, 0, RBD_CLIENT_LIBRBD, NULL, &id);
+        r = rbd_store_client_new(v->store, node, nonce, RBD_CLIENT_LIBRBD, NULL, &id);
         if (r == -EINVAL)
             return bad(c, "field '%s' must be an IP address", "node"), NULL;
         cl = (json_int_t)id;
@@ -643,9 +667,9 @@ static json_t *op_unmap(rbd_svc *v, req_ctx *c)
         long id = -1;
         if (strncmp(device, "/dev/rbd", 8) == 0 && device[8])
             id = strtol(device + 8, &end, 10);
-        r = (id >= 0 && end && !*end) ? rbd_store_unmap(v->store, node, (int)id, NULL, NULL, NULL,
-                                                        NULL)
-                                      : -EINVAL;
+        r = (id >= 0 && end && !*end)
+                ? rbd_store_unmap(v->store, node, (int)id, NULL, NULL, NULL, NULL)
+                : -EINVAL;
     } else if (pool && image) {
         r = rbd_store_unmap(v->store, node, -1, pool, ns, image, snap);
     } else {
@@ -731,12 +755,11 @@ static json_t *op_blocklist(rbd_svc *v, req_ctx *c, const char *op)
         rep = reply_r(r);
         if (rep && r == 0) {
             json_object_set_new(rep, "until", json_integer((json_int_t)until));
-            json_object_set_new(rep, "expire",
-                                json_real(secs >= 0 ? secs
-                                                    : (double)(until - clock_wall_ns(
-                                                                           rbd_store_clock(
-                                                                               v->store))) /
-                                                          1e9));
+            json_object_set_new(
+                rep, "expire",
+                json_real(secs >= 0
+                              ? secs
+                              : (double)(until - clock_wall_ns(rbd_store_clock(v->store))) / 1e9));
         }
     } else if (r == 0) {
         r = rbd_store_blocklist_rm(v->store, &a, range);
@@ -907,8 +930,9 @@ static int check_int(const json_t *p, const char *k, bool required, json_int_t l
     }
     if (!json_is_integer(x) || json_integer_value(x) < lo || json_integer_value(x) > hi) {
         efk_err_at(err, ptr);
-        return efk_err_set(err, -EINVAL, "'%s' must be an integer in %" JSON_INTEGER_FORMAT
-                                         "..%" JSON_INTEGER_FORMAT,
+        return efk_err_set(err, -EINVAL,
+                           "'%s' must be an integer in %" JSON_INTEGER_FORMAT
+                           "..%" JSON_INTEGER_FORMAT,
                            k, lo, hi);
     }
     return 0;
@@ -935,7 +959,7 @@ static int only_keys(const json_t *p, const char *const *allowed, efk_err *err)
     const json_t *val;
     if (p && !json_is_object(p))
         return efk_err_set(err, -EINVAL, "params must be an object");
-    json_object_foreach((json_t *)p, key, val) {
+    json_object_foreach ((json_t *)p, key, val) {
         bool ok = false;
         for (const char *const *a = allowed; *a; a++)
             if (strcmp(*a, key) == 0)
@@ -1013,9 +1037,12 @@ int rbd_svc_register_faults(fault_chain *chain)
         const char *name;
         fault_domain_check check;
     } d[] = {
-        {"rbd_fail", chk_fail},       {"rbd_errno", chk_errno},
-        {"rbd_hang", chk_hang},       {"rbd_partial", chk_partial},
-        {"rbd_mon_unreachable", chk_unreachable}, {"rbd_auth_error", chk_auth},
+        {"rbd_fail", chk_fail},
+        {"rbd_errno", chk_errno},
+        {"rbd_hang", chk_hang},
+        {"rbd_partial", chk_partial},
+        {"rbd_mon_unreachable", chk_unreachable},
+        {"rbd_auth_error", chk_auth},
     };
     for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
         int r = fault_domain_add(chain, d[i].name, d[i].check);

@@ -32,6 +32,9 @@ typedef struct rbd_svc rbd_svc;
 
 /* `store` is borrowed. `cephx`: tools must present key material. NULL on ENOMEM. */
 rbd_svc *rbd_svc_new(rbd_store *store, bool cephx, uint64_t seed);
+/* Tell the tools their node has no ceph.conf: from Luminous on they print
+ * "did not load config file, using default settings." on stderr first. */
+void rbd_svc_set_conf_missing(rbd_svc *svc, bool missing);
 void rbd_svc_free(rbd_svc *svc);
 rbd_store *rbd_svc_store(rbd_svc *svc);
 

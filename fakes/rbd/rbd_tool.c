@@ -27,7 +27,7 @@
 #include "rbd_store.h"
 
 #define DEFAULT_MOUNT_TIMEOUT_MS (300 * 1000)
-#define AUDIT_TEXT_MAX 4096
+#define AUDIT_TEXT_MAX           4096
 
 void rbd_tool_result_init(rbd_tool_result *r)
 {
@@ -126,8 +126,8 @@ static void invoke(sess *s, int argc, char **argv)
         rbd_out(&line, argv[i]);
     }
     json_t *body = json_pack("{s:s, s:o, s:s, s:s, s:i, s:I}", "tool", s->tool, "argv", args,
-                             "cmdline", line.data ? line.data : s->tool, "node", node_ip(s),
-                             "pid", s->env->pid, "nonce", (json_int_t)s->env->nonce);
+                             "cmdline", line.data ? line.data : s->tool, "node", node_ip(s), "pid",
+                             s->env->pid, "nonce", (json_int_t)s->env->nonce);
     buf_cleanup(&line);
     s->online = s->t && s->t->call;
     int r = 0;
@@ -152,6 +152,8 @@ static void invoke(sess *s, int argc, char **argv)
     const char *th = json_string_value(json_object_get(rep, "thread"));
     if (th)
         snprintf(s->thread, sizeof(s->thread), "%s", th);
+    if (json_is_true(json_object_get(rep, "conf_missing")) && s->rel->id >= RBD_REL_LUMINOUS)
+        logline(s, -1, "did not load config file, using default settings.");
     const json_t *f = json_object_get(rep, "fault");
     s->fault = json_is_object(f) ? f : NULL;
     s->invoke_reply = rep;
@@ -417,13 +419,20 @@ static void partial_fault(sess *s)
 
 /* ---- rbd actions ---------------------------------------------------------------------- */
 
+/* The request body naming the command's image (pool, namespace, image). */
+static json_t *img_req(const rbd_cmd *cmd)
+{
+    return json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns, "image",
+                     cmd->image);
+}
+
 /* utils::init_io_ctx + set_namespace. */
 static bool open_pool(sess *s, const rbd_cmd *cmd)
 {
     int r = 0;
-    json_t *rep = call(s, "pool_check", json_pack("{s:s, s:s}", "pool", cmd->pool, "namespace",
-                                                  cmd->ns ? cmd->ns : ""),
-                       &r);
+    json_t *rep =
+        call(s, "pool_check",
+             json_pack("{s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns ? cmd->ns : ""), &r);
     bool ns_missing = rep && r == -ENOENT && cmd->ns && *cmd->ns &&
                       json_is_true(json_object_get(rep, "pool_exists"));
     json_decref(rep);
@@ -452,10 +461,7 @@ static json_t *open_image(sess *s, const rbd_cmd *cmd)
     if (!open_pool(s, cmd))
         return NULL;
     int r = 0;
-    json_t *rep = call(s, "image_get",
-                       json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
-                                 "image", cmd->image),
-                       &r);
+    json_t *rep = call(s, "image_get", img_req(cmd), &r);
     char e[160];
     if (r < 0) {
         json_decref(rep);
@@ -489,10 +495,7 @@ static void act_lock_list(sess *s, const rbd_cmd *cmd)
         return;
     json_decref(im);
     int r = 0;
-    json_t *rep = call(s, "lock_list",
-                       json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
-                                 "image", cmd->image),
-                       &r);
+    json_t *rep = call(s, "lock_list", img_req(cmd), &r);
     if (r < 0) {
         char e[160];
         err_line(s, "rbd: listing locks failed: %s\n", serr(r, e, sizeof(e)));
@@ -538,10 +541,7 @@ static int break_lock(sess *s, const rbd_cmd *cmd)
         return -EINVAL;
     int r = 0;
     if (cmd->conn.blocklist_on_break != 0) {
-        json_t *rep = call(s, "lock_list",
-                           json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
-                                     "image", cmd->image),
-                           &r);
+        json_t *rep = call(s, "lock_list", img_req(cmd), &r);
         if (r < 0) {
             char e[160];
             json_decref(rep);
@@ -575,11 +575,11 @@ static int break_lock(sess *s, const rbd_cmd *cmd)
             return r;
         }
     }
-    json_t *rep = call(s, "lock_break",
-                       json_pack("{s:s, s:s, s:s, s:s, s:s}", "pool", cmd->pool, "namespace",
-                                 cmd->ns, "image", cmd->image, "locker", cmd->locker, "cookie",
-                                 cmd->lock_id),
-                       &r);
+    json_t *rep =
+        call(s, "lock_break",
+             json_pack("{s:s, s:s, s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
+                       "image", cmd->image, "locker", cmd->locker, "cookie", cmd->lock_id),
+             &r);
     json_decref(rep);
     return r;
 }
@@ -623,8 +623,8 @@ static void act_list(sess *s, const rbd_cmd *cmd)
     if (!open_pool(s, cmd))
         return;
     int r = 0;
-    json_t *rep = call(s, "image_list",
-                       json_pack("{s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns), &r);
+    json_t *rep =
+        call(s, "image_list", json_pack("{s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns), &r);
     if (r < 0) {
         char e[160];
         err_line(s, "rbd: list: %s\n", serr(r, e, sizeof(e)));
@@ -662,10 +662,7 @@ static void act_remove(sess *s, const rbd_cmd *cmd)
     if (!open_pool(s, cmd))
         return;
     int r = 0;
-    json_t *rep = call(s, "image_remove",
-                       json_pack("{s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
-                                 "image", cmd->image),
-                       &r);
+    json_t *rep = call(s, "image_remove", img_req(cmd), &r);
     json_decref(rep);
     if (r == 0) {
         if (!cmd->no_progress)
@@ -713,10 +710,12 @@ static void act_unmap(sess *s, const rbd_cmd *cmd)
     json_t *body = json_pack("{s:s}", "node", node_ip(s));
     if (body && cmd->device)
         json_object_set_new(body, "device", json_string(cmd->device));
-    else if (body)
-        json_object_update(body, json_pack("{s:s, s:s, s:s, s:s}", "pool", cmd->pool, "namespace",
-                                           cmd->ns, "image", cmd->image, "snap",
-                                           cmd->snap ? cmd->snap : ""));
+    else if (body) {
+        json_t *spec = json_pack("{s:s, s:s, s:s, s:s}", "pool", cmd->pool, "namespace", cmd->ns,
+                                 "image", cmd->image, "snap", cmd->snap ? cmd->snap : "");
+        json_object_update(body, spec);
+        json_decref(spec);
+    }
     json_t *rep = call(s, "unmap", body, &r);
     json_decref(rep);
     if (r == 0)
@@ -727,11 +726,10 @@ static void act_unmap(sess *s, const rbd_cmd *cmd)
             err_line(s, "rbd: '%s' is not an rbd device\n", cmd->device);
         else if (cmd->ns && *cmd->ns)
             err_line(s, "rbd: %s/%s/%s%s%s: not a mapped image or snapshot\n", cmd->pool, cmd->ns,
-                     cmd->image, cmd->snap && *cmd->snap ? "@" : "",
-                     cmd->snap ? cmd->snap : "");
-        else
-            err_line(s, "rbd: %s/%s%s%s: not a mapped image or snapshot\n", cmd->pool,
                      cmd->image, cmd->snap && *cmd->snap ? "@" : "", cmd->snap ? cmd->snap : "");
+        else
+            err_line(s, "rbd: %s/%s%s%s: not a mapped image or snapshot\n", cmd->pool, cmd->image,
+                     cmd->snap && *cmd->snap ? "@" : "", cmd->snap ? cmd->snap : "");
         r = -EINVAL;
     }
     err_line(s, "rbd: unmap failed: %s\n", serr(r, e, sizeof(e)));
@@ -881,8 +879,7 @@ static int sigs_for(const rbd_release *rel, sig *out)
         const char *word = block ? "blocklist" : "blacklist";
         static char help_addrm[2][160], help_ls[2][64], help_clear[2][64];
         snprintf(help_addrm[spelling], sizeof(help_addrm[0]),
-                 "add (optionally until <expire> seconds from now) or remove <addr> from %s",
-                 word);
+                 "add (optionally until <expire> seconds from now) or remove <addr> from %s", word);
         snprintf(help_ls[spelling], sizeof(help_ls[0]), "show %sed clients", word);
         snprintf(help_clear[spelling], sizeof(help_clear[0]), "clear all %sed clients", word);
         sig a = {.help = help_addrm[spelling], .op = "add_rm", .blocklist = block};
@@ -1042,14 +1039,15 @@ static int matchnum(char **args, int nargs, const sig *g)
 
 typedef struct validated {
     bool range;
-    const char *op; /* "add", "rm", "ls", "clear" */
+    const char *range_word; /* what filled the "range" slot (the monitor wants "range") */
+    const char *op;         /* "add", "rm", "ls", "clear" */
     const char *addr, *expire;
 } validated;
 
 /* ceph_argparse.validate for one signature: 0 ok; 1 prefix mismatch or too
  * few (try the next); -1 a solid mismatch (message printed in `msg`). */
-static int validate_sig(char **args, int nargs, const sig *g, validated *v, char *msg,
-                        size_t msgsz, char *note, size_t notesz)
+static int validate_sig(char **args, int nargs, const sig *g, validated *v, char *msg, size_t msgsz,
+                        char *note, size_t notesz)
 {
     int wi = 0, matched = 0, req = 0;
     const char *saved_arg = NULL;
@@ -1091,6 +1089,7 @@ static int validate_sig(char **args, int nargs, const sig *g, validated *v, char
         switch (d->t) {
         case D_RANGE:
             v->range = true;
+            v->range_word = w;
             break;
         case D_CHOICE:
             v->op = w;
@@ -1160,9 +1159,15 @@ static void ceph_blocklist(sess *s, const sig *g, const validated *v, const char
             rbd_out(&s->res->out, "\n");
         return;
     }
+    if (v->range_word && strcmp(v->range_word, "range") != 0) {
+        /* OSDMonitor: any other word in that slot */
+        err_line(s, "Error EINVAL: Did you mean to specify \"osd blocklist range\"?\n");
+        s->res->exit_code = EINVAL;
+        return;
+    }
     bool add = strcmp(v->op, "add") == 0;
-    json_t *body = json_pack("{s:s, s:s, s:b}", "addr", v->addr, "name", s->entity, "range",
-                             v->range);
+    json_t *body =
+        json_pack("{s:s, s:s, s:b}", "addr", v->addr, "name", s->entity, "range", v->range);
     if (body && add && v->expire)
         json_object_set_new(body, "expire", json_real(strtod(v->expire, NULL)));
     json_t *rep = call(s, add ? "blocklist_add" : "blocklist_rm", body, &r);
@@ -1179,8 +1184,7 @@ static void ceph_blocklist(sess *s, const sig *g, const validated *v, const char
         s->res->exit_code = -r;
     } else if (add) {
         char until[64];
-        rbd_utime(s->rel, json_integer_value(json_object_get(rep, "until")), until,
-                  sizeof(until));
+        rbd_utime(s->rel, json_integer_value(json_object_get(rep, "until")), until, sizeof(until));
         double d = json_number_value(json_object_get(rep, "expire"));
         err_line(s, "%sing %s until %s (%g sec)\n", word, printed ? printed : v->addr, until, d);
     } else if (r == 0) {
@@ -1238,15 +1242,16 @@ void ceph_tool_run(int argc, char **argv, const rbd_tool_env *env, const rbd_tra
             args[nargs++] = argv[i];
         }
     }
-    static const char *const choices[] = {"json", "json-pretty", "xml", "xml-pretty", "plain",
-                                          NULL};
+    static const char *const choices[] = {"json",       "json-pretty", "xml",
+                                          "xml-pretty", "plain",       NULL};
     if (fmt && !in_choices(choices, fmt)) {
-        err_line(&s, "usage: ceph [-h] [-c CEPHCONF] [-i INPUT_FILE] [-o OUTPUT_FILE]\n"
-                     "            [--id CLIENT_ID] [--name CLIENT_NAME] [--cluster CLUSTER]\n"
-                     "            [-f {json,json-pretty,xml,xml-pretty,plain}]\n"
-                     "ceph: error: argument -f/--format: invalid choice: '%s' (choose from "
-                     "'json', 'json-pretty', 'xml', 'xml-pretty', 'plain')\n",
-                     fmt);
+        err_line(&s,
+                 "usage: ceph [-h] [-c CEPHCONF] [-i INPUT_FILE] [-o OUTPUT_FILE]\n"
+                 "            [--id CLIENT_ID] [--name CLIENT_NAME] [--cluster CLUSTER]\n"
+                 "            [-f {json,json-pretty,xml,xml-pretty,plain}]\n"
+                 "ceph: error: argument -f/--format: invalid choice: '%s' (choose from "
+                 "'json', 'json-pretty', 'xml', 'xml-pretty', 'plain')\n",
+                 fmt);
         res->exit_code = 2;
         goto out;
     }

@@ -37,18 +37,18 @@ typedef struct rbd_transport {
 } rbd_transport;
 
 typedef struct rbd_tool_env {
-    const char *node_ip;        /* EFKSIM_NODE_IP; NULL: "127.0.0.1" */
-    uint32_t nonce;             /* EFKSIM_RBD_NONCE; 0: the store draws one */
-    const char *release;        /* EFKSIM_RBD_RELEASE, when the store is unreachable */
-    int64_t mount_timeout_ms;   /* client_mount_timeout default; <= 0: 300 s */
+    const char *node_ip;      /* EFKSIM_NODE_IP; NULL: "127.0.0.1" */
+    uint32_t nonce;           /* EFKSIM_RBD_NONCE; 0: the store draws one */
+    const char *release;      /* EFKSIM_RBD_RELEASE, when the store is unreachable */
+    int64_t mount_timeout_ms; /* client_mount_timeout default; <= 0: 300 s */
     int pid;
-    int64_t wall_ns;            /* the time, for log lines when offline */
+    int64_t wall_ns; /* the time, for log lines when offline */
 } rbd_tool_env;
 
 typedef struct rbd_tool_result {
     buf out, err;
     int exit_code;
-    bool hang;                  /* after printing, block until killed */
+    bool hang; /* after printing, block until killed */
 } rbd_tool_result;
 
 void rbd_tool_result_init(rbd_tool_result *r);

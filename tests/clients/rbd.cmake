@@ -6,7 +6,7 @@ target_include_directories(rbd_testserver PRIVATE ${EFKSIM_SOURCE_DIR}/fakes)
 
 # Each test script starts its own rbd_testserver; python3 is Debian's.
 set(EFK_RBD_CLIENT_DEPS rbd_testserver efk_cli_rbd efk_cli_ceph)
-foreach(t seed_transcript golden concurrent faults)
+foreach(t seed_transcript golden concurrent faults bad_input)
   efk_client_test(rbd_${t} /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/rbd/test_${t}.py)
   set_tests_properties(clients.rbd_${t} PROPERTIES LABELS "clients;rbd")
 endforeach()

@@ -51,8 +51,8 @@ static void test_compat(void **state)
     assert_int_equal(es_compat_version("application/vnd.elasticsearch+x-ndjson; compatible-with=7",
                                        "application/vnd.elasticsearch+json;compatible-with=7"),
                      7);
-    assert_int_equal(es_compat_version(NULL, "application/vnd.elasticsearch+json; compatible-with=8"),
-                     8);
+    assert_int_equal(
+        es_compat_version(NULL, "application/vnd.elasticsearch+json; compatible-with=8"), 8);
     assert_int_equal(es_compat_version("application/vnd.elasticsearch+json;compatible-with=7",
                                        "application/vnd.elasticsearch+json;compatible-with=8"),
                      -1);

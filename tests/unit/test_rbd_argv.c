@@ -70,8 +70,8 @@ static void test_lock_remove_order_and_config(void **state)
     (void)state;
     parsed p;
     parse(&p, "reef", "lock", "rm", "--rbd_blocklist_on_break_lock=false", "mioss/img",
-          "kubelet_lock_magic_node1", "client.24128", "--rbd-blocklist-expire-seconds", "60",
-          "-n", "client.reaper", NULL);
+          "kubelet_lock_magic_node1", "client.24128", "--rbd-blocklist-expire-seconds", "60", "-n",
+          "client.reaper", NULL);
     assert_int_equal(p.cmd.action, RBD_ACT_LOCK_REMOVE);
     assert_string_equal(p.cmd.lock_id, "kubelet_lock_magic_node1"); /* id, then locker */
     assert_string_equal(p.cmd.locker, "client.24128");
@@ -84,7 +84,8 @@ static void test_lock_remove_order_and_config(void **state)
           "--rbd_blacklist_on_break_lock=false", NULL);
     assert_true(p.cmd.done);
     assert_int_equal(p.cmd.exit_code, 1);
-    assert_string_equal(err(&p), "rbd: unrecognised option '--rbd_blacklist_on_break_lock=false'\n");
+    assert_string_equal(err(&p),
+                        "rbd: unrecognised option '--rbd_blacklist_on_break_lock=false'\n");
     done(&p);
     parse(&p, "luminous", "lock", "rm", "img", "id", "client.1",
           "--rbd_blacklist_on_break_lock=false", NULL);
@@ -150,7 +151,8 @@ static void test_specs_per_release(void **state)
     assert_string_equal(err(&p), "rbd: snapname specified for a command that doesn't use it\n");
     done(&p);
     parse(&p, "nautilus", "status", "mioss/img@snap", NULL);
-    assert_string_equal(err(&p), "rbd: snapshot name specified for a command that doesn't use it\n");
+    assert_string_equal(err(&p),
+                        "rbd: snapshot name specified for a command that doesn't use it\n");
     done(&p);
     parse(&p, "jewel", "info", "img@snap", "--pool", "p", NULL);
     assert_false(p.cmd.done);
@@ -187,8 +189,7 @@ static void test_option_errors(void **state)
     assert_string_equal(err(&p), "rbd: the argument ('yaml') for option '--format' is invalid\n");
     done(&p);
     parse(&p, "jewel", "lock", "ls", "img", "--pool", NULL);
-    assert_string_equal(err(&p),
-                        "rbd: the required argument for option '--pool' is missing\n\n");
+    assert_string_equal(err(&p), "rbd: the required argument for option '--pool' is missing\n\n");
     done(&p);
     parse(&p, "reef", "lock", "add", "img", "id", "--format", "json", NULL);
     assert_string_equal(err(&p), "rbd: unrecognised option '--format'\n");
@@ -275,8 +276,8 @@ static void test_ls_and_map(void **state)
     assert_int_equal(p.cmd.size, UINT64_C(1073741824));
     assert_int_equal(p.cmd.image_format, 1);
     done(&p);
-    parse(&p, "reef", "create", "--size", "512", "img", "--object-size", "8M",
-          "--image-feature", "layering,exclusive-lock", NULL);
+    parse(&p, "reef", "create", "--size", "512", "img", "--object-size", "8M", "--image-feature",
+          "layering,exclusive-lock", NULL);
     assert_int_equal(p.cmd.size, UINT64_C(536870912));
     assert_int_equal(p.cmd.order, 23);
     assert_int_equal(p.cmd.features, 5);
@@ -303,10 +304,14 @@ static void test_sizes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kubernetes_lock_add), cmocka_unit_test(test_lock_remove_order_and_config),
-        cmocka_unit_test(test_missing_arguments),   cmocka_unit_test(test_specs_per_release),
-        cmocka_unit_test(test_option_errors),       cmocka_unit_test(test_extra_positionals),
-        cmocka_unit_test(test_unknown_command_and_help), cmocka_unit_test(test_ls_and_map),
+        cmocka_unit_test(test_kubernetes_lock_add),
+        cmocka_unit_test(test_lock_remove_order_and_config),
+        cmocka_unit_test(test_missing_arguments),
+        cmocka_unit_test(test_specs_per_release),
+        cmocka_unit_test(test_option_errors),
+        cmocka_unit_test(test_extra_positionals),
+        cmocka_unit_test(test_unknown_command_and_help),
+        cmocka_unit_test(test_ls_and_map),
         cmocka_unit_test(test_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -238,11 +238,11 @@ static void test_releases(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_compact),    cmocka_unit_test(test_json_pretty),
-        cmocka_unit_test(test_xml),             cmocka_unit_test(test_json_controls_and_map_keys),
-        cmocka_unit_test(test_table_layouts),   cmocka_unit_test(test_table_alignment),
-        cmocka_unit_test(test_sizes),           cmocka_unit_test(test_times),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_releases),
+        cmocka_unit_test(test_json_compact),  cmocka_unit_test(test_json_pretty),
+        cmocka_unit_test(test_xml),           cmocka_unit_test(test_json_controls_and_map_keys),
+        cmocka_unit_test(test_table_layouts), cmocka_unit_test(test_table_alignment),
+        cmocka_unit_test(test_sizes),         cmocka_unit_test(test_times),
+        cmocka_unit_test(test_errors),        cmocka_unit_test(test_releases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

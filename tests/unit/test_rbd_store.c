@@ -387,19 +387,20 @@ static void test_clients_ids_and_mappings(void **state)
     fx *f = *state;
     rbd_store_set_next_client_id(f->s, 24128);
     uint64_t id = 0;
-    assert_int_equal(rbd_store_client_new(f->s, "10.47.136.60", 1864102866, RBD_CLIENT_CLI, NULL,
-                                          &id),
-                     0);
+    assert_int_equal(
+        rbd_store_client_new(f->s, "10.47.136.60", 1864102866, RBD_CLIENT_CLI, NULL, &id), 0);
     assert_int_equal(id, 24128);
     int r;
     json_t *c = rbd_store_client_get(f->s, id, &r);
     assert_string_equal(json_string_value(json_object_get(c, "address")),
                         "10.47.136.60:0/1864102866");
     json_decref(c);
-    assert_int_equal(rbd_store_client_new(f->s, "not-an-ip", 0, RBD_CLIENT_CLI, NULL, &id), -EINVAL);
+    assert_int_equal(rbd_store_client_new(f->s, "not-an-ip", 0, RBD_CLIENT_CLI, NULL, &id),
+                     -EINVAL);
     int dev = -1;
     uint64_t krbd = 0;
-    assert_int_equal(rbd_store_map(f->s, "10.0.0.1", "rbd", "", "img", NULL, false, &dev, &krbd), 0);
+    assert_int_equal(rbd_store_map(f->s, "10.0.0.1", "rbd", "", "img", NULL, false, &dev, &krbd),
+                     0);
     assert_int_equal(dev, 0);
     assert_int_equal(rbd_store_map(f->s, "10.0.0.1", "rbd", "", "img", NULL, true, &dev, NULL), 0);
     assert_int_equal(dev, 1);

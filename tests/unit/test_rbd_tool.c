@@ -19,8 +19,8 @@ static void seed_image(rbdt *t, const char *pool, const char *image, int format)
 {
     rbdt_op(t, "pool_add", json_pack("{s:s}", "name", pool));
     assert_int_equal(rbdt_op(t, "image_create",
-                             json_pack("{s:s, s:s, s:I, s:i}", "pool", pool, "image", image,
-                                       "size", (json_int_t)2147483648LL, "format", format)),
+                             json_pack("{s:s, s:s, s:I, s:i}", "pool", pool, "image", image, "size",
+                                       (json_int_t)2147483648LL, "format", format)),
                      0);
 }
 
@@ -45,7 +45,7 @@ static uint64_t audit_seq(rbdt *t, const char *op)
     size_t i;
     json_t *e;
     uint64_t seq = 0;
-    json_array_foreach(a, i, e) {
+    json_array_foreach (a, i, e) {
         const char *o = json_string_value(json_object_get(e, "op"));
         if (o && strcmp(o, op) == 0 && json_object_get(e, "invocation")) {
             seq = (uint64_t)json_integer_value(json_object_get(e, "seq"));
@@ -66,10 +66,10 @@ static void test_seed_transcript_jewel(void **state)
     seed_image(&t, "mioss", "index-api-image", 1);
     rbd_store_set_next_client_id(t.store, 24128);
     as_node(&t, "10.47.136.60", 1864102866);
-    assert_int_equal(
-        rbdt_run(&t, "rbd", "lock", "add", "index-api-image", "kubelet_lock_magic_node1", "--pool",
-                 "mioss", "--id", "admin", "-m", "10.0.0.1:6789", NULL),
-        0);
+    assert_int_equal(rbdt_run(&t, "rbd", "lock", "add", "index-api-image",
+                              "kubelet_lock_magic_node1", "--pool", "mioss", "--id", "admin", "-m",
+                              "10.0.0.1:6789", NULL),
+                     0);
     assert_string_equal(rbdt_out(&t), "");
     assert_string_equal(rbdt_err(&t), "");
     as_node(&t, "10.46.181.146", 0);
@@ -95,7 +95,8 @@ static void test_seed_transcript_jewel(void **state)
     assert_int_equal(rbdt_run(&t, "rbd", "lock", "remove", "mioss/index-api-image",
                               "kubelet_lock_magic_node1", "client.24128", NULL),
                      2);
-    assert_string_equal(rbdt_err(&t), "rbd: releasing lock failed: (2) No such file or directory\n");
+    assert_string_equal(rbdt_err(&t),
+                        "rbd: releasing lock failed: (2) No such file or directory\n");
     rbdt_cleanup(&t);
 }
 
@@ -107,9 +108,8 @@ static void test_break_blocklist_eacces_keeps_lock(void **state)
     seed_image(&t, "rbd", "img", 2);
     as_node(&t, "10.0.0.1", 777);
     assert_int_equal(rbdt_run(&t, "rbd", "lock", "add", "img", "kubelet_lock_magic_a", NULL), 0);
-    assert_int_equal(rbdt_op(&t, "caps_set", json_pack("{s:s, s:b}", "name", "client.k8s",
-                                                        "blocklist", 0)),
-                     0);
+    assert_int_equal(
+        rbdt_op(&t, "caps_set", json_pack("{s:s, s:b}", "name", "client.k8s", "blocklist", 0)), 0);
     as_node(&t, "10.0.0.2", 0);
     assert_int_equal(rbdt_run(&t, "rbd", "lock", "remove", "img", "kubelet_lock_magic_a",
                               "client.4120", "--id", "k8s", NULL),
@@ -284,16 +284,16 @@ static void test_faults(void **state)
     rbdt_init(&t, "reef");
     seed_image(&t, "rbd", "img", 2);
     efk_err err;
-    json_t *rule = json_pack("{s:{s:s, s:s}, s:s, s:{s:i}, s:i}", "match", "path",
-                             "/rbd/v1/op/invoke", "body", "rbd lock ls", "action", "rbd_fail",
-                             "params", "errno", 13, "times", 1);
+    json_t *rule =
+        json_pack("{s:{s:s, s:s}, s:s, s:{s:i}, s:i}", "match", "path", "/rbd/v1/op/invoke", "body",
+                  "rbd lock ls", "action", "rbd_fail", "params", "errno", 13, "times", 1);
     assert_int_equal(fault_add_json(t.faults, rule, false, NULL, &err), 0);
     json_decref(rule);
     assert_int_equal(rbdt_run(&t, "rbd", "lock", "ls", "img", NULL), 13);
     assert_string_equal(rbdt_err(&t), "rbd: listing locks failed: (13) Permission denied\n");
     assert_int_equal(rbdt_run(&t, "rbd", "lock", "ls", "img", NULL), 0); /* times: 1 */
-    rule = json_pack("{s:{s:s, s:s}, s:s, s:{s:s}}", "match", "path", "/rbd/v1/op/invoke",
-                     "body", "status", "action", "rbd_hang", "params", "stderr", "waiting\n");
+    rule = json_pack("{s:{s:s, s:s}, s:s, s:{s:s}}", "match", "path", "/rbd/v1/op/invoke", "body",
+                     "status", "action", "rbd_hang", "params", "stderr", "waiting\n");
     assert_int_equal(fault_add_json(t.faults, rule, false, NULL, &err), 0);
     json_decref(rule);
     rbdt_run(&t, "rbd", "status", "img", NULL);
@@ -301,8 +301,8 @@ static void test_faults(void **state)
     assert_string_equal(rbdt_err(&t), "waiting\n");
     fault_clear(t.faults);
     assert_int_equal(rbdt_run(&t, "rbd", "lock", "add", "img", "x", NULL), 0);
-    rule = json_pack("{s:{s:s, s:s}, s:s, s:{s:i}}", "match", "path", "/rbd/v1/op/invoke",
-                     "body", "lock ls", "action", "rbd_partial", "params", "bytes", 20);
+    rule = json_pack("{s:{s:s, s:s}, s:s, s:{s:i}}", "match", "path", "/rbd/v1/op/invoke", "body",
+                     "lock ls", "action", "rbd_partial", "params", "bytes", 20);
     assert_int_equal(fault_add_json(t.faults, rule, false, NULL, &err), 0);
     json_decref(rule);
     assert_int_equal(rbdt_run(&t, "rbd", "lock", "ls", "img", NULL), 0);
@@ -316,15 +316,15 @@ static void test_faults(void **state)
     assert_int_equal(rbdt_run(&t, "rbd", "lock", "ls", "img", "--client_mount_timeout", "5", NULL),
                      110);
     assert_int_equal(t.slept_ms, 5000);
-    assert_non_null(strstr(rbdt_err(&t), "  0 monclient(hunting): authenticate timed out after 5\n"));
+    assert_non_null(
+        strstr(rbdt_err(&t), "  0 monclient(hunting): authenticate timed out after 5\n"));
     assert_non_null(strstr(rbdt_err(&t), " -1 librados: client.admin authentication error (110) "
                                          "Connection timed out\nrbd: couldn't connect to the "
                                          "cluster!\n"));
-    assert_int_equal(rbdt_run(&t, "ceph", "osd", "blocklist", "ls", "--connect-timeout", "7",
-                              NULL),
+    assert_int_equal(rbdt_run(&t, "ceph", "osd", "blocklist", "ls", "--connect-timeout", "7", NULL),
                      1);
-    assert_non_null(strstr(rbdt_err(&t),
-                           "[errno 110] RADOS timed out (error connecting to the cluster)\n"));
+    assert_non_null(
+        strstr(rbdt_err(&t), "[errno 110] RADOS timed out (error connecting to the cluster)\n"));
     fault_clear(t.faults);
     rule = json_pack("{s:{s:s}, s:s, s:{}}", "match", "path", "/rbd/v1/op/invoke", "action",
                      "rbd_auth_error", "params");
@@ -344,8 +344,8 @@ static void test_faults(void **state)
     json_t *lk = rbd_store_lock_get(t.store, "rbd", "", "img", &lr);
     char locker[64];
     snprintf(locker, sizeof(locker), "%s",
-             json_string_value(json_object_get(json_array_get(json_object_get(lk, "lockers"), 0),
-                                               "locker")));
+             json_string_value(
+                 json_object_get(json_array_get(json_object_get(lk, "lockers"), 0), "locker")));
     json_decref(lk);
     assert_int_equal(rbdt_run(&t, "rbd", "lock", "rm", "img", "x", locker, NULL), 22);
     assert_non_null(strstr(rbdt_err(&t), "librbd: unable to blocklist client: (22) Invalid "
@@ -382,16 +382,17 @@ static void test_cephx(void **state)
     rbdt t;
     rbdt_init_auth(&t, "luminous", true);
     seed_image(&t, "rbd", "img", 2);
-    assert_int_equal(rbdt_op(&t, "key_set", json_pack("{s:s, s:s}", "name", "client.k8s", "key",
-                                                       "AQBgood==")),
-                     0);
+    assert_int_equal(
+        rbdt_op(&t, "key_set", json_pack("{s:s, s:s}", "name", "client.k8s", "key", "AQBgood==")),
+        0);
     assert_int_equal(rbdt_run(&t, "rbd", "status", "img", "--id", "k8s", "--keyring",
                               "/nonexistent/keyring", NULL),
                      2);
     assert_non_null(strstr(rbdt_err(&t), "auth: unable to find a keyring on /nonexistent/keyring: "
                                          "(2) No such file or directory\n"));
     assert_non_null(strstr(rbdt_err(&t), "rbd: couldn't connect to the cluster!\n"));
-    assert_int_equal(rbdt_run(&t, "rbd", "status", "img", "--id", "k8s", "--key=AQBbad==", NULL), 1);
+    assert_int_equal(rbdt_run(&t, "rbd", "status", "img", "--id", "k8s", "--key=AQBbad==", NULL),
+                     1);
     assert_int_equal(rbdt_run(&t, "rbd", "status", "img", "--id", "k8s", "--key=AQBgood==", NULL),
                      0);
     assert_string_equal(rbdt_out(&t), "Watchers: none\n");
@@ -403,9 +404,8 @@ static void test_ceph_blocklist_releases(void **state)
     (void)state;
     rbdt t;
     rbdt_init(&t, "pacific");
-    assert_int_equal(rbdt_run(&t, "ceph", "osd", "blocklist", "add", "10.0.0.1:0/123", "86400",
-                              NULL),
-                     0);
+    assert_int_equal(
+        rbdt_run(&t, "ceph", "osd", "blocklist", "add", "10.0.0.1:0/123", "86400", NULL), 0);
     assert_string_equal(rbdt_err(&t), "blocklisting 10.0.0.1:0/123 until "
                                       "2017-03-03T08:26:46.500123+0000 (86400 sec)\n");
     assert_int_equal(rbdt_run(&t, "ceph", "osd", "blacklist", "add", "10.0.0.2", NULL), 0);
@@ -435,9 +435,9 @@ static void test_ceph_blocklist_releases(void **state)
     assert_string_equal(rbdt_err(&t), " removed all blocklist entries\n");
     assert_int_equal(rbdt_run(&t, "ceph", "osd", "blocklist", "ls", "-f", "json", NULL), 0);
     assert_string_equal(rbdt_out(&t), "\n[]");
-    assert_int_equal(rbdt_op(&t, "caps_set", json_pack("{s:s, s:b}", "name", "client.admin",
-                                                        "blocklist", 0)),
-                     0);
+    assert_int_equal(
+        rbdt_op(&t, "caps_set", json_pack("{s:s, s:b}", "name", "client.admin", "blocklist", 0)),
+        0);
     assert_int_equal(rbdt_run(&t, "ceph", "osd", "blocklist", "add", "10.0.0.1", NULL), 13);
     assert_string_equal(rbdt_err(&t), "Error EACCES: access denied\n");
     rbdt_cleanup(&t);
@@ -448,7 +448,8 @@ static void test_ceph_blocklist_releases(void **state)
     assert_string_equal(rbdt_err(&t), "blocklisting cidr:10.1.0.0:0/16 until "
                                       "2017-03-02T09:26:46.500123+0000 (3600 sec)\n");
     as_node(&t, "10.1.200.3", 0);
-    assert_int_equal(rbdt_run(&t, "rbd", "ls", NULL), 2); /* fenced, but the pool is missing first */
+    assert_int_equal(rbdt_run(&t, "rbd", "ls", NULL),
+                     2); /* fenced, but the pool is missing first */
     assert_int_equal(rbdt_run(&t, "ceph", "osd", "blocklist", "range", "add", "10.1.0.0/40", NULL),
                      22);
     assert_string_equal(rbdt_err(&t), "Error EINVAL: Too many bits in range for that protocol!\n");
@@ -506,20 +507,25 @@ static void test_bad_input_store_unchanged(void **state)
     } cases[] = {
         {{"lock", "foo", "img"}, 1, "error: unknown option 'lock foo img'\n\n"},
         {{"lock", "rm", "img", "held"}, 22, "rbd: locker was not specified\n"},
-        {{"lock", "rm", "img", "held", "client.4120x"}, 22,
+        {{"lock", "rm", "img", "held", "client.4120x"},
+         22,
          "rbd: releasing lock failed: (22) Invalid argument\n"},
         {{"lock", "rm", "a/b/c/d@", "held", "client.4120"}, 22, "rbd: invalid spec 'a/b/c/d@'\n"},
-        {{"lock", "add", "img@snap", "x"}, 22,
+        {{"lock", "add", "img@snap", "x"},
+         22,
          "rbd: snapshot name specified for a command that doesn't use it\n"},
-        {{"lock", "add", "img", "x", "--shared"}, 1,
+        {{"lock", "add", "img", "x", "--shared"},
+         1,
          "rbd: the required argument for option '--shared' is missing\n"},
         {{"lock", "add", "img", "x", "--bogus"}, 1, "rbd: unrecognised option '--bogus'\n"},
         {{"lock", "ls", "img", "extra"}, 1, "rbd: too many arguments\n"},
         {{"status"}, 22, "rbd: image name was not specified\n"},
         {{"create", "img2"}, 22, "rbd: must specify --size <M/G/T>\n"},
         {{"rm", "nope", "--no-progress"}, 2, "rbd: delete error: (2) No such file or directory\n"},
-        {{"unmap", "rbd/img"}, 22,
-         "rbd: rbd/img: not a mapped image or snapshot\nrbd: unmap failed: (22) Invalid argument\n"},
+        {{"unmap", "rbd/img"},
+         22,
+         "rbd: rbd/img: not a mapped image or snapshot\nrbd: unmap failed: (22) Invalid "
+         "argument\n"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *const *a = cases[i].args;
@@ -538,6 +544,33 @@ static void test_bad_input_store_unchanged(void **state)
     rbdt_cleanup(&t);
 }
 
+/* Kubernetes' combined output: the config noise comes before the table. */
+static void test_conf_missing_noise(void **state)
+{
+    (void)state;
+    rbdt t;
+    rbdt_init(&t, "luminous");
+    rbd_svc_set_conf_missing(t.svc, true);
+    seed_image(&t, "rbd", "img", 2);
+    assert_int_equal(rbdt_run(&t, "rbd", "lock", "add", "img", "kubelet_lock_magic_n1", NULL), 0);
+    assert_int_equal(rbdt_run(&t, "rbd", "lock", "ls", "img", NULL), 0);
+    const char *e = rbdt_err(&t);
+    assert_non_null(strstr(e, " -1 did not load config file, using default settings.\n"));
+    assert_int_equal(strncmp(e, "2017-03-02 08:26:46.500123 7f", 29), 0);
+    assert_int_equal(strncmp(rbdt_out(&t), "There is 1 exclusive lock", 25), 0);
+    /* even a command line error comes after it (global_init runs first) */
+    assert_int_equal(rbdt_run(&t, "rbd", "lock", "add", "img", NULL), 22);
+    assert_non_null(
+        strstr(rbdt_err(&t), "using default settings.\nrbd: lock id was not specified\n"));
+    rbdt_cleanup(&t);
+    rbdt_init(&t, "jewel");
+    rbd_svc_set_conf_missing(t.svc, true);
+    seed_image(&t, "rbd", "img", 2);
+    assert_int_equal(rbdt_run(&t, "rbd", "lock", "ls", "img", NULL), 0);
+    assert_string_equal(rbdt_err(&t), "");
+    rbdt_cleanup(&t);
+}
+
 static void test_audit_of_invocations(void **state)
 {
     (void)state;
@@ -549,7 +582,7 @@ static void test_audit_of_invocations(void **state)
     json_t *a = rbd_store_audit_list(t.store, 0);
     size_t i;
     json_t *e, *lock = NULL, *ex = NULL;
-    json_array_foreach(a, i, e) {
+    json_array_foreach (a, i, e) {
         const char *ev = json_string_value(json_object_get(e, "event"));
         if (strcmp(ev, "op") == 0)
             lock = e;
@@ -584,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_cephx),
         cmocka_unit_test(test_ceph_blocklist_releases),
         cmocka_unit_test(test_bad_input_store_unchanged),
+        cmocka_unit_test(test_conf_missing_noise),
         cmocka_unit_test(test_audit_of_invocations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

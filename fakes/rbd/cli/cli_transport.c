@@ -66,12 +66,14 @@ static json_t *cli_call(void *arg, const char *op, const json_t *body)
         j = json_loadb(reply.data, reply.len, 0, &je);
     }
     buf_cleanup(&reply);
-    if (j && status != 200) {
-        /* the store refused the request: report it, as the tool cannot */
+    if (rc == CURLE_OK && status != 200) {
+        /* The store refused the request (a bug of the fake or a request over
+         * its caps): say so and stop, rather than pass for a cluster that
+         * does not answer (which would wait client_mount_timeout). */
         const char *e = json_string_value(json_object_get(j, "error"));
-        fprintf(stderr, "efksim: the rbd store refused %s: %s\n", op, e ? e : "(no reason)");
-        json_decref(j);
-        return NULL;
+        fprintf(stderr, "efksim: the rbd store refused %s (HTTP %ld): %s\n", op, status,
+                e ? e : "(no reason)");
+        exit(1);
     }
     return j;
 }
@@ -131,6 +133,54 @@ static const char *mon_from_argv(int argc, char **argv, char *out, size_t outsz)
     return NULL;
 }
 
+/* `mon host` from a ceph.conf (-c/--conf, else $CEPH_CONF), as librados
+ * reads it: "mon host", "mon_host" and "mon-host" are the same key, in any
+ * section. Only a loopback monitor is taken. */
+static const char *mon_from_conf(int argc, char **argv, char *out, size_t outsz)
+{
+    const char *path = getenv("CEPH_CONF");
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--conf") == 0) && i + 1 < argc)
+            path = argv[i + 1];
+        else if (strncmp(argv[i], "--conf=", 7) == 0)
+            path = argv[i] + 7;
+    }
+    if (!path || !*path)
+        return NULL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char line[1024];
+    const char *found = NULL;
+    while (!found && fgets(line, sizeof(line), f)) {
+        char key[64];
+        size_t k = 0;
+        const char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        while (*p && *p != '=' && k < sizeof(key) - 1) {
+            char ch = *p == ' ' || *p == '-' ? '_' : *p;
+            key[k++] = ch;
+            p++;
+        }
+        while (k && key[k - 1] == '_')
+            k--;
+        key[k] = '\0';
+        if (*p != '=' || strcmp(key, "mon_host") != 0)
+            continue;
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        char val[512];
+        snprintf(val, sizeof(val), "%s", p);
+        val[strcspn(val, "\r\n#;")] = '\0';
+        if (loopback_mon(val, out, outsz))
+            found = out;
+    }
+    fclose(f);
+    return found;
+}
+
 int cli_main(int argc, char **argv, cli_tool_fn fn)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -138,6 +188,8 @@ int cli_main(int argc, char **argv, cli_tool_fn fn)
     memset(&c, 0, sizeof(c));
     char mbuf[256];
     const char *mon = mon_from_argv(argc, argv, mbuf, sizeof(mbuf));
+    if (!mon)
+        mon = mon_from_conf(argc, argv, mbuf, sizeof(mbuf));
     if (!mon)
         mon = getenv("EFKSIM_RBD_MON");
     if (mon && *mon) {

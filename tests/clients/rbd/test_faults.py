@@ -73,6 +73,14 @@ try:
     rc, out, err = srv.run("rbd", "-m", srv.mon, "ls", extra={"EFKSIM_RBD_MON": ""})
     check((rc, out) == (0, b"img\n"), "-m loopback: %r" % ((rc, out, err),))
 
+    # so does a ceph.conf's mon host given with -c
+    import tempfile  # noqa: E402
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
+        conf.write("[global]\n\tfsid = 1\n\tmon host = %s\n" % srv.mon)
+        conf.flush()
+        rc, out, err = srv.run("rbd", "-c", conf.name, "ls", extra={"EFKSIM_RBD_MON": ""})
+        check((rc, out) == (0, b"img\n"), "ceph.conf mon host: %r" % ((rc, out, err),))
+
     # the node dies: its mapping's watch lingers 30 s, then goes
     rc, out, err = srv.run("rbd", "map", "img", node="10.16.153.105")
     check((rc, out) == (0, b"/dev/rbd0\n"), "map: %r" % ((rc, out, err),))

@@ -88,9 +88,11 @@ class SeedOnFake(unittest.TestCase):
             self.assertIn("discovery.zen.minimum_master_nodes", yml)
 
     def test_dedicated_account_gets_the_two_pod_ips(self):
-        apis = fakes.Apiserver(self, APIS, section("1.3", [service(),
-                                                         endpoints("172.30.0.11",
-                                                                   "172.30.192.15")]))
+        sec = section("1.3", [])
+        del sec["objects"]
+        sec["object_files"] = [os.path.join(sutload.SOURCE_DIR, "fixtures", "objects",
+                                            "seed-es-logging.json")]
+        apis = fakes.Apiserver(self, APIS, sec)
         with tempfile.TemporaryDirectory() as home:
             env = fakes.clean_env({"KUBERNETES_SERVICE_HOST": apis.env["KUBERNETES_SERVICE_HOST"],
                                    "KUBERNETES_SERVICE_PORT": apis.env["KUBERNETES_SERVICE_PORT"],

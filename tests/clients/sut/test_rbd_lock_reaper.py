@@ -309,6 +309,17 @@ class Scenarios(unittest.TestCase):
         code, out, _ = reap(cli, "--pool", "mioss")
         self.assertEqual(decisions(out)[-1], ("break", "node-out-of-service"))
 
+    def test_01_seed_nodes_fixture_matched_by_hostname_label(self):
+        path = os.path.join(sutload.SOURCE_DIR, "fixtures", "objects", "seed-nodes.json")
+        with open(path) as f:
+            items = json.load(f)["items"]
+        nodes = [o for o in items if o["kind"] == "Node"]
+        cli = self.seed_cli(nodes=nodes, release="jewel")
+        code, out, _ = reap(cli, "--pool", "mioss", "--grace", "5m")
+        self.assertEqual(code, 0)
+        self.assertEqual(decisions(out), [("fence", "blocklisted"), ("break", "node-not-ready")])
+        self.assertIn(" node=10.47.136.60 ", out)
+
     def test_02_node_alive_with_watcher_untouched(self):
         cli = self.seed_cli(nodes=[node("node1", "10.47.136.60")],
                             watchers=["10.47.136.60:0/2079632212"])

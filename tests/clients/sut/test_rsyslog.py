@@ -41,7 +41,7 @@ PARSERS = {"docker": '    action(type="mmjsonparse" cookie="")',
 class Agent:
     """A rendered config in a private work dir, and rsyslogd running it."""
 
-    def __init__(self, test, params, api_url, es_url, ca=None):
+    def __init__(self, test, params, api_url, es_url, ca=None, sa_dir=None):
         self.dir = tempfile.mkdtemp(prefix="efk-rsyslog-")
         test.addCleanup(shutil.rmtree, self.dir, True)
         os.makedirs(os.path.join(self.dir, "var", "log", "containers"))
@@ -53,9 +53,13 @@ class Agent:
                             "-subj", "/CN=efksim-test-ca"], check=True, capture_output=True)
         with open(os.path.join(self.dir, "token"), "w") as f:
             f.write("tok-rsyslog")
+        if ca is None:
+            shutil.copy(self.ca, os.path.join(self.dir, "client.crt"))
+            shutil.copy(os.path.join(self.dir, "ca.key"), os.path.join(self.dir, "client.key"))
+        self.sa_dir = sa_dir or self.dir
         values = {"workdir": self.dir, "apiserver.url": api_url, "es.url": es_url,
                   "ca": self.ca}
-        values.update(("param." + k, v.replace("@WORKDIR@", self.dir))
+        values.update(("vars." + k, v)
                       for k, v in params.items())
         with open(TEMPLATE) as f:
             self.conf_text = rtmpl.render(f.read(), values)
@@ -68,15 +72,24 @@ class Agent:
     def path(self, *p):
         return os.path.join(self.dir, *p)
 
+    def environ(self):
+        """What the runner gives a process: EFKSIM_WORKDIR, and EFKSIM_SA_DIR
+        of its identity (here a dir with token, client.crt, client.key)."""
+        env = dict(os.environ)
+        env["EFKSIM_WORKDIR"] = self.dir
+        env["EFKSIM_SA_DIR"] = self.sa_dir
+        return env
+
     def check(self):
         return subprocess.run([RSYSLOGD, "-N1", "-f", self.conf], capture_output=True,
-                              text=True, timeout=30)
+                              text=True, timeout=30, env=self.environ())
 
     def start(self):
         with open(self.path("rsyslogd.stderr"), "w") as err:
             self.proc = subprocess.Popen([RSYSLOGD, "-n", "-f", self.conf, "-i",
                                           self.path("rsyslogd.pid")],
-                                         stdout=subprocess.DEVNULL, stderr=err)
+                                         stdout=subprocess.DEVNULL, stderr=err,
+                                         env=self.environ())
         self.test.addCleanup(self.stop)
         wait_for(lambda: "start" in self.read("rsyslog-internal.log"), what="rsyslogd start")
 
@@ -113,7 +126,7 @@ class Agent:
 
 def base_params(**over):
     p = {"log_parser": PARSERS["docker"],
-         "k8s_auth": '           tokenfile="@WORKDIR@/token"',
+         "k8s_auth": '           tokenfile=`echo $EFKSIM_SA_DIR/token`',
          "k8s_options": "",
          "es_version_line": "",
          "es_errorfile_line": "",
@@ -126,11 +139,12 @@ def base_params(**over):
 @unittest.skipIf(RSYSLOGD is None, "rsyslogd (Debian package rsyslog) is not installed")
 class Variants(unittest.TestCase):
     def test_every_variant_is_a_valid_config(self):
-        auth = {"token": '           tokenfile="@WORKDIR@/token"',
-                "cert": '           tls.mycert="@WORKDIR@/ca.crt" tls.myprivkey="@WORKDIR@/ca.key"'}
+        auth = {"token": '           tokenfile=`echo $EFKSIM_SA_DIR/token`',
+                "cert": '           tls.mycert=`echo $EFKSIM_SA_DIR/client.crt` '
+                        'tls.myprivkey=`echo $EFKSIM_SA_DIR/client.key`'}
         version = {"0": "", "7": '           esVersion.major="7"',
                    "8": '           esVersion.major="8"'}
-        errorfile = {"off": "", "on": '           errorfile="@WORKDIR@/es-errors.json"'}
+        errorfile = {"off": "", "on": '           errorfile=`echo $EFKSIM_WORKDIR/es-errors.json`'}
         retry = {"off": "", "on": '           retryfailures="on" retryruleset="efk_es"'}
         queue = {"direct": "",
                  "disk": '           queue.type="LinkedList" queue.size="100000"\n'
@@ -215,8 +229,8 @@ class Pipeline(unittest.TestCase):
     def test_item_failure_goes_to_the_errorfile(self):
         self.stub.set_accept(True)
         self.stub.bulk_items = [429]
-        agent = Agent(self, base_params(es_errorfile_line='           errorfile='
-                                                          '"@WORKDIR@/es-errors.json"'),
+        agent = Agent(self, base_params(es_errorfile_line='           errorfile=`echo '
+                                                          '$EFKSIM_WORKDIR/es-errors.json`'),
                       self.stub.url, self.stub.url)
         agent.start()
         agent.write_docker("web-1", "efk:web:1 rejected")

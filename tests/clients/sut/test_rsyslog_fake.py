@@ -63,16 +63,16 @@ def section(rejected):
 
 
 class AgentOnFakes(unittest.TestCase):
-    def agent(self, apis, es, auth, options=""):
+    def agent(self, apis, es, identity, auth, options=""):
         return T.Agent(self, T.base_params(k8s_auth=auth, k8s_options=options,
                                            es_version_line='           esVersion.major="7"'),
-                       apis.url, es.url, ca=os.path.join(apis.workdir, "pki", "ca.crt"))
+                       apis.url, es.url, ca=os.path.join(apis.workdir, "pki", "ca.crt"),
+                       sa_dir=apis.sa_dir(identity))
 
     def test_default_account_401_then_accepted(self):
         apis = fakes.Apiserver(self, APIS, section(rejected=True))
         es = Es(self)
-        sa = apis.sa_dir(DEFAULT)
-        a = self.agent(apis, es, '           tokenfile="%s/token"' % sa)
+        a = self.agent(apis, es, DEFAULT, T.base_params()["k8s_auth"])
         a.start()
         a.write_docker("pod-a", "efk:a:1 during-401")
         T.wait_for(lambda: len(a.records()) >= 1, what="record a:1")
@@ -101,9 +101,9 @@ class AgentOnFakes(unittest.TestCase):
     def test_client_certificate_every_line_has_metadata(self):
         apis = fakes.Apiserver(self, APIS, section(rejected=True))
         es = Es(self)
-        sa = apis.sa_dir(COLLECTOR)
-        a = self.agent(apis, es, '           tls.mycert="%s/client.crt" tls.myprivkey="%s/'
-                                 'client.key"' % (sa, sa))
+        a = self.agent(apis, es, COLLECTOR, '           tls.mycert=`echo $EFKSIM_SA_DIR/'
+                                            'client.crt` tls.myprivkey=`echo $EFKSIM_SA_DIR/'
+                                            'client.key`')
         a.start()
         for i in range(1, 6):
             a.write_docker("pod-a", "efk:c:%d line" % i)
