@@ -1171,6 +1171,13 @@ static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
     }
     if (p->multi_type) {
         int r = es_index_type(ix, t.p, t.len, true);
+        if (r == -ENOSPC) {
+            char *tn = pool_add(b, strndup(t.p, t.len));
+            o->type_name = tn ? tn : "_doc";
+            int frc = item_fail(o, 400, "illegal_argument_exception",
+                                "efksim keeps at most 64 mapping types per index", NULL, NULL);
+            return frc ? frc : 1;
+        }
         if (r < 0)
             return r;
         *tidx = r;

@@ -25,6 +25,9 @@
 #include "es_reply.h"
 #include "es_server.h"
 
+/* Templates and lifecycle policies kept at most (each kind). */
+#define ES_MAX_TEMPLATES 1000
+
 typedef struct ctx {
     efk_es *es;
     http_req *req;
@@ -1639,6 +1642,13 @@ static void h_template(void *arg, http_req *req, http_resp *resp)
                        len ? "failed to parse template source" : "request body is required", NULL);
             return;
         }
+        if (!json_object_get(store, name) && json_object_size(store) >= ES_MAX_TEMPLATES) {
+            pthread_mutex_unlock(&es->meta_lock);
+            json_decref(j);
+            send_error(&c, 400, "illegal_argument_exception",
+                       "efksim keeps at most 1000 templates of each kind", NULL);
+            return;
+        }
         json_object_set_new(store, name, j);
         pthread_mutex_unlock(&es->meta_lock);
         send_json(&c, 200, json_pack("{sb}", "acknowledged", 1));
@@ -1712,6 +1722,13 @@ static void h_ilm(void *arg, http_req *req, http_resp *resp)
         const char *b = http_req_body(req, &len);
         json_t *j = len ? json_loadb(b, len, 0, NULL) : json_object();
         json_t *pol = json_is_object(j) ? json_object_get(j, "policy") : NULL;
+        if (!json_object_get(es->ilm, name) && json_object_size(es->ilm) >= ES_MAX_TEMPLATES) {
+            pthread_mutex_unlock(&es->meta_lock);
+            json_decref(j);
+            send_error(&c, 400, "illegal_argument_exception",
+                       "efksim keeps at most 1000 lifecycle policies", NULL);
+            return;
+        }
         json_object_set_new(es->ilm, name,
                             json_pack("{si ss sO}", "version", 1, "modified_date",
                                       "2024-01-01T00:00:00.000Z", "policy",

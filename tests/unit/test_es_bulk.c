@@ -636,6 +636,25 @@ static void test_item_faults(void **state)
     assert_memory_equal(first, second, sizeof(first));
 }
 
+static void test_type_cap(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "5.6", 0, false);
+    buf body;
+    buf_init(&body, 0);
+    for (int i = 0; i < 65; i++)
+        assert_int_equal(
+            buf_printf(&body, "{\"index\":{\"_index\":\"i\",\"_type\":\"t%d\"}}\n{}\n", i), 0);
+    assert_int_equal(run(&f, body.data, NULL), 200);
+    assert_int_equal(item_status(&f, 63), 201);
+    assert_int_equal(item_status(&f, 64), 400);
+    assert_string_equal(json_string_value(json_object_get(item(&f, 64, NULL), "_type")), "t64");
+    assert_string_equal(item_err_type(&f, 64), "illegal_argument_exception");
+    buf_cleanup(&body);
+    fx_free(&f);
+}
+
 static void test_accounting_only(void **state)
 {
     (void)state;
@@ -673,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_memory_per_document),
         cmocka_unit_test(test_item_faults),
         cmocka_unit_test(test_accounting_only),
+        cmocka_unit_test(test_type_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
