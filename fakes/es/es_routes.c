@@ -978,6 +978,12 @@ static int search_run(efk_es *es, const es_persona *p, http_req *req, const char
             total += ix->live;
             continue;
         }
+        if (es_store_accounting_only(es->store)) {
+            /* nothing kept to look into: counts only */
+            if (match_all)
+                total += ix->live;
+            continue;
+        }
         for (size_t d = 0; d < ix->ndocs; d++) {
             es_doc *doc = &ix->docs[d];
             if (!doc->live)

@@ -295,6 +295,12 @@ static void test_accounting_mode(void **state)
     j = http_json("GET", es, "/a/_count", NULL, &st);
     assert_int_equal(json_integer_value(json_object_get(j, "count")), 2);
     json_decref(j);
+    j = http_json("GET", es, "/a/_search", NULL, &st);
+    json_t *hits = json_object_get(j, "hits");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(hits, "total"), "value")),
+                     2);
+    assert_int_equal(json_array_size(json_object_get(hits, "hits")), 0);
+    json_decref(j);
     efk_es_delivery d;
     efk_es_delivery_get(es, "s", &d, NULL, 0);
     assert_int_equal(d.delivered, 2);
