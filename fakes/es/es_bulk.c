@@ -1280,6 +1280,15 @@ static int apply_update(bulk *b, op *o, es_index *ix, int tidx)
         json_decref(newdoc);
         return fail_block(b, o);
     }
+    if (es_store_accounting_only(s)) {
+        /* nothing is kept: an upsert only counts */
+        json_decref(newdoc);
+        es_index_count_only(s, ix, o->src_len, &o->seq);
+        o->ver = 1;
+        o->status = 201;
+        o->result = RES_CREATED;
+        return 0;
+    }
     char *text = json_dumps(newdoc, JSON_COMPACT);
     json_decref(newdoc);
     if (!text)
