@@ -52,7 +52,8 @@ static const char *const k_patch[] = {"resource", "namespace", "name", "patch", 
 static const char *const k_delete[] = {"resource", "namespace", "name", NULL};
 static const char *const k_identity[] = {"identity", NULL};
 static const char *const k_fault_remove[] = {"id", NULL};
-static const char *const k_lock_add[] = {"image", "id", "locker", "address", "node", "client", "tag", NULL};
+static const char *const k_lock_add[] = {"image", "id",     "locker", "address",
+                                         "node",  "client", "tag",    NULL};
 static const char *const k_lock_remove[] = {"image", "id", "locker", NULL};
 static const char *const k_watcher[] = {"image", "node", "client", "cookie", NULL};
 static const char *const k_client[] = {"client", NULL};
@@ -64,27 +65,6 @@ static const char *const k_kill[] = {"process", "signal", NULL};
 static const char *const k_write[] = {"stream", "lines", NULL};
 static const char *const k_rotate[] = {"stream", "mode", NULL};
 static const char *const k_stream[] = {"stream", NULL};
-
-static int find_name(run_ck *c, const char *ptr, const json_t *o, const char *key,
-                     const char *what, const char *const *names, size_t n, int *out)
-{
-    const char *s = NULL;
-    int rc = ck_str(c, ptr, o, key, true, &s);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], s) == 0) {
-            *out = (int)i;
-            return 0;
-        }
-    char p[RUN_PTR_MAX];
-    run_ptr_join(p, sizeof(p), ptr, key);
-    const char *near[1];
-    if (run_nearest(s, names, n, near, 1))
-        return run_doc_err(c->doc, c->err, -EINVAL, p, "no %s named \"%s\" (did you mean \"%s\"?)",
-                           what, s, near[0]);
-    return run_doc_err(c->doc, c->err, -EINVAL, p, "no %s named \"%s\"", what, s);
-}
 
 /* Objects for apiserver.create/update: inline, or from a file holding one
  * object, an array of objects, or a v1 List. */
@@ -138,7 +118,7 @@ static int load_objects(run_ck *c, const char *ptr, const json_t *v, const char 
     }
     size_t i;
     json_t *o;
-    json_array_foreach(items, i, o) {
+    json_array_foreach (items, i, o) {
         json_t *md = json_object_get(o, "metadata");
         if (!json_is_object(o) || !json_is_string(json_object_get(o, "kind")) ||
             !json_is_string(json_object_get(o, "apiVersion")) || !json_is_object(md) ||
@@ -172,7 +152,8 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
             return rc;
         return load_objects(c, ptr, v, base_dir, a);
     case RUN_A_APISERVER_PATCH: {
-        static const char *const types[] = {"merge", "strategic", NULL};
+        /* the fake's C API applies JSON merge patches (RFC 7386) */
+        static const char *const types[] = {"merge", NULL};
         int t = 0;
         if ((rc = ck_object(c, ptr, v, k_patch)) ||
             (rc = ck_str(c, ptr, v, "resource", true, &a->str[0])) ||
@@ -180,7 +161,7 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
             (rc = ck_str(c, ptr, v, "name", true, &a->str[2])) ||
             (rc = ck_enum(c, ptr, v, "type", false, types, &t)))
             return rc;
-        a->flag = t == 1;
+        (void)t;
         json_t *patch = json_object_get(v, "patch");
         if (!patch)
             return ck_missing(c, ptr, "patch");
@@ -219,7 +200,8 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
             return rc;
         return 0;
     case RUN_A_ES_DOWN:
-    case RUN_A_ES_UP: return ck_object(c, ptr, v, k_none);
+    case RUN_A_ES_UP:
+        return ck_object(c, ptr, v, k_none);
     case RUN_A_RBD_LOCK_ADD: {
         /* the locker: an existing client, a new client on a node, or a
          * literal client.N at an address (a client that may be long gone) */
@@ -310,12 +292,11 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
     case RUN_A_PROCESS_RESTART:
         if ((rc = ck_object(c, ptr, v, k_proc)))
             return rc;
-        return find_name(c, ptr, v, "process", "process", names->procs, names->nprocs, &a->proc);
+        return ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &a->proc);
     case RUN_A_PROCESS_KILL: {
         const char *sig = "KILL";
         if ((rc = ck_object(c, ptr, v, k_kill)) ||
-            (rc = find_name(c, ptr, v, "process", "process", names->procs, names->nprocs,
-                            &a->proc)) ||
+            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &a->proc)) ||
             (rc = ck_str(c, ptr, v, "signal", false, &sig)))
             return rc;
         a->sig = run_signal_parse(sig);
@@ -327,8 +308,8 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
     case RUN_A_LOGS_WRITE: {
         int64_t n = 0;
         if ((rc = ck_object(c, ptr, v, k_write)) ||
-            (rc = find_name(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
-                            &a->log)) ||
+            (rc = ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
+                         &a->log)) ||
             (rc = ck_int(c, ptr, v, "lines", true, 1, 100000000, &n)))
             return rc;
         a->lines = (uint64_t)n;
@@ -338,8 +319,8 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
         static const char *const modes[] = {"rename", "copytruncate", NULL};
         int m = -1;
         if ((rc = ck_object(c, ptr, v, k_rotate)) ||
-            (rc = find_name(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
-                            &a->log)) ||
+            (rc = ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
+                         &a->log)) ||
             (rc = ck_enum(c, ptr, v, "mode", false, modes, &m)))
             return rc;
         a->rotate = m < 0 ? RUN_ROTATE_NONE : m == 0 ? RUN_ROTATE_RENAME : RUN_ROTATE_COPYTRUNCATE;
@@ -348,9 +329,9 @@ static int parse_kind(run_ck *c, const char *ptr, const json_t *v, const run_nam
     case RUN_A_LOGS_TRUNCATE:
         if ((rc = ck_object(c, ptr, v, k_stream)))
             return rc;
-        return find_name(c, ptr, v, "stream", "log stream", names->streams, names->nstreams,
-                         &a->log);
-    case RUN_A_KIND_N: break;
+        return ck_ref(c, ptr, v, "stream", "log stream", names->streams, names->nstreams, &a->log);
+    case RUN_A_KIND_N:
+        break;
     }
     return -EINVAL;
 }
@@ -359,17 +340,15 @@ int run_action_parse(run_ck *c, const char *ptr, const json_t *v, const run_name
                      const char *base_dir, run_action *a)
 {
     memset(a, 0, sizeof(*a));
-    char list[1200] = "";
-    size_t len = 0;
-    for (int k = 0; k < RUN_A_KIND_N; k++)
-        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", k ? ", " : "",
-                                run_action_kind_names[k]);
+    char list[1200];
+    run_join_names(run_action_kind_names, list, sizeof(list));
     if (!json_is_object(v) || json_object_size(v) != 1) {
         char tmp[96];
         return run_doc_err(c->doc, c->err, -EINVAL, ptr,
                            "expected an action: an object with one key naming it (%s), got %s",
-                           list, json_is_object(v) ? (json_object_size(v) ? "several keys" : "{}")
-                                                   : run_json_describe(v, tmp, sizeof(tmp)));
+                           list,
+                           json_is_object(v) ? (json_object_size(v) ? "several keys" : "{}")
+                                             : run_json_describe(v, tmp, sizeof(tmp)));
     }
     const char *key = json_object_iter_key(json_object_iter((json_t *)v));
     json_t *val = json_object_get(v, key);
@@ -411,7 +390,7 @@ const char *run_action_describe(const run_action *a, char *out, size_t outsz)
     const char *name = run_action_kind_names[a->kind];
     const json_t *s = a->spec;
     const char *arg = NULL;
-    static const char *const keys[] = {"process", "stream", "identity", "id", "image",
+    static const char *const keys[] = {"process", "stream", "identity", "id",   "image",
                                        "client",  "node",   "address",  "name", NULL};
     for (const char *const *k = keys; !arg && *k && json_is_object(s); k++)
         arg = json_string_value(json_object_get(s, *k));

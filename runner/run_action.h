@@ -62,17 +62,17 @@ extern const char *const run_action_kind_names[RUN_A_KIND_N + 1];
 typedef struct run_action {
     run_action_kind kind;
     char ptr[RUN_PTR_MAX];
-    const json_t *spec;  /* its parameters (borrowed from the doc) */
-    int64_t wait_ns;     /* wait */
-    int proc;            /* process.* */
-    int sig;             /* process.kill */
-    int log;             /* logs.* */
-    uint64_t lines;      /* logs.write */
+    const json_t *spec;     /* its parameters (borrowed from the doc) */
+    int64_t wait_ns;        /* wait */
+    int proc;               /* process.* */
+    int sig;                /* process.kill */
+    int log;                /* logs.* */
+    uint64_t lines;         /* logs.write */
     run_rotate_mode rotate; /* logs.rotate (NONE: the log's own) */
-    json_t *objects;     /* apiserver.create/update: array of objects (owned) */
-    const char *str[6];  /* kind-specific names (see run_action.c) */
-    bool flag;           /* patch "strategic"; rbd blocklist "range" */
-    int64_t ns;          /* rbd: "expire" (-1: the default), "client" numbers */
+    json_t *objects;        /* apiserver.create/update: array of objects (owned) */
+    const char *str[6];     /* kind-specific names (see run_action.c) */
+    bool flag;              /* rbd blocklist "range" */
+    int64_t ns;             /* rbd: "expire" (-1: the default), "client" numbers */
 } run_action;
 
 /* Parse an action at `ptr`. `base_dir` resolves files. 0 or -EINVAL. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,7 @@ int ck_object(run_ck *c, const char *ptr, const json_t *v, const char *const *al
                            run_json_describe(v, tmp, sizeof(tmp)));
     const char *key;
     json_t *val;
-    json_object_foreach((json_t *)v, key, val) {
+    json_object_foreach ((json_t *)v, key, val) {
         bool ok = false;
         size_t n = 0;
         for (const char *const *a = allowed; *a; a++, n++)
@@ -373,5 +374,54 @@ char *run_count_render(const run_count *rc, char *out, size_t outsz)
         snprintf(out, outsz, "at most %lld", (long long)rc->max);
     else
         snprintf(out, outsz, "between %lld and %lld", (long long)rc->min, (long long)rc->max);
+    return out;
+}
+
+int ck_ref(run_ck *c, const char *ptr, const json_t *obj, const char *key, const char *what,
+           const char *const *names, size_t n, int *out)
+{
+    const char *s = NULL;
+    int rc = ck_str(c, ptr, obj, key, true, &s);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], s) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    char p[RUN_PTR_MAX];
+    run_ptr_join(p, sizeof(p), ptr, key);
+    const char *near[1];
+    if (run_nearest(s, names, n, near, 1))
+        return run_doc_err(c->doc, c->err, -EINVAL, p, "no %s named \"%s\" (did you mean \"%s\"?)",
+                           what, s, near[0]);
+    return run_doc_err(c->doc, c->err, -EINVAL, p, "no %s named \"%s\"", what, s);
+}
+
+void run_put(buf *b, const char *fmt, ...)
+{
+    if (!b)
+        return;
+    char tmp[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (buf_puts(b, tmp)) {
+        /* full: what is there stays */
+    }
+}
+
+char *run_join_names(const char *const *names, char *out, size_t outsz)
+{
+    size_t len = 0;
+    if (outsz)
+        out[0] = '\0';
+    for (const char *const *n = names; *n && len + 1 < outsz; n++) {
+        int w = snprintf(out + len, outsz - len, "%s%s", n == names ? "" : ", ", *n);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
     return out;
 }

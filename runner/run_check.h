@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <regex.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "run_json.h"
 
@@ -60,6 +61,18 @@ int ck_enum(run_ck *c, const char *ptr, const json_t *obj, const char *key, bool
  * *compiled is set). */
 int ck_regex(run_ck *c, const char *ptr, const json_t *obj, const char *key, bool required,
              regex_t *re, bool *compiled) __attribute__((warn_unused_result));
+/* A string member naming one of `names` (a process, a step...): *out is its
+ * index. An unknown name is an error with the nearest one. */
+int ck_ref(run_ck *c, const char *ptr, const json_t *obj, const char *key, const char *what,
+           const char *const *names, size_t n, int *out) __attribute__((warn_unused_result));
+
+/* Join a NULL-terminated list of names with ", " into out (truncated). */
+char *run_join_names(const char *const *names, char *out, size_t outsz);
+
+/* Append printf-style text to `b` (NULL: nothing); a full buffer keeps what
+ * it has. For observations and descriptions. */
+void run_put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A member that must be an array (of anything); borrowed. */
 int ck_array(run_ck *c, const char *ptr, const json_t *obj, const char *key, bool required,
              json_t **out) __attribute__((warn_unused_result));

@@ -29,8 +29,8 @@
  * worker costs only itself. The parent only schedules, collects and reports.
  */
 
-#define MAX_SETS 64
-#define MAX_TAGS 32
+#define MAX_SETS        64
+#define MAX_TAGS        32
 #define WORKER_GRACE_NS (INT64_C(60) * 1000000000) /* past a scenario's own timeout */
 
 static volatile sig_atomic_t g_stop;
@@ -52,8 +52,9 @@ static void usage_run(FILE *out)
 
 static void usage_validate(FILE *out)
 {
-    fprintf(out, "usage: efksim validate [--set KEY=VALUE]... [FILE...]\n"
-                 "Check scenario files without running them.\n");
+    fprintf(out, "usage: efksim validate [--set KEY=VALUE]... [PATH...]\n"
+                 "Check scenario files (or every *.json under the given directories) without\n"
+                 "running them. Exit 0 when all are valid, 1 when some are not.\n");
 }
 
 /* ---- collecting files ---- */
@@ -319,9 +320,15 @@ int run_cmd_validate(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     }
     int bad = 0;
-    size_t n = a.npaths ? a.npaths : 1;
+    strlist files = {0};
+    if (a.npaths && collect(a.paths, a.npaths, &files)) {
+        free(a.paths);
+        sl_free(&files);
+        return 2;
+    }
+    size_t n = a.npaths ? files.n : 1;
     for (size_t i = 0; i < n; i++) {
-        const char *path = a.npaths ? a.paths[i] : NULL;
+        const char *path = a.npaths ? files.v[i] : NULL;
         run_scenario *sc = NULL;
         efk_err e;
         efk_err_init(&e);
@@ -334,6 +341,7 @@ int run_cmd_validate(int argc, char **argv)
                path ? path : "(no scenario)", sc->name, sc->nprocs, sc->nsteps, sc->nexpects);
         run_scenario_free(sc);
     }
+    sl_free(&files);
     free(a.paths);
     return bad ? 1 : 0;
 }
@@ -342,10 +350,10 @@ int run_cmd_validate(int argc, char **argv)
 
 typedef struct job {
     const char *file;
-    run_scenario *sc;     /* NULL when it did not load */
+    run_scenario *sc; /* NULL when it did not load */
     efk_err load_err;
     pid_t pid;
-    int fd;               /* the result pipe */
+    int fd; /* the result pipe */
     buf out;
     int64_t started_ns, deadline_ns;
     bool done;

@@ -73,9 +73,16 @@ typedef struct run_fake_ops {
     {                                                                                              \
         return efk_##X##_state_render(x);                                                          \
     }                                                                                              \
-    static const run_fake_ops X##_ops = {sizeof(efk_##X##_config), X##_cinit, X##_cparse,          \
-                                         X##_cclean, X##_start, X##_stop, X##_url, X##_journal,  \
-                                         X##_faults, X##_state};
+    static const run_fake_ops X##_ops = {sizeof(efk_##X##_config),                                 \
+                                         X##_cinit,                                                \
+                                         X##_cparse,                                               \
+                                         X##_cclean,                                               \
+                                         X##_start,                                                \
+                                         X##_stop,                                                 \
+                                         X##_url,                                                  \
+                                         X##_journal,                                              \
+                                         X##_faults,                                               \
+                                         X##_state};
 
 FAKE_OPS(apiserver)
 FAKE_OPS(es)
@@ -85,11 +92,11 @@ static const run_fake_ops *const ops_table[RUN_FAKE_N] = {&apiserver_ops, &es_op
 
 /* The domain fault actions each fake registers on its chain (for checking
  * rules at load time, before the fake runs). */
-static const char *const fake_domains[RUN_FAKE_N][8] = {
-    {"watch_drop", "watch_expire", "too_many_requests", NULL},
-    {"es_items", "es_reject", NULL},
-    {"rbd_fail", "rbd_errno", "rbd_hang", "rbd_partial", "rbd_mon_unreachable", "rbd_auth_error",
-     NULL},
+/* Each fake registers its own fault actions (and their parameter checks). */
+static int (*const fake_fault_actions[RUN_FAKE_N])(fault_chain *c) = {
+    efk_apiserver_fault_actions,
+    efk_es_fault_actions,
+    efk_rbd_fault_actions,
 };
 
 struct run_fakes_cfg {
@@ -206,7 +213,7 @@ size_t run_fakes_identities(const run_fakes_cfg *cfg, const char **names, size_t
     return n;
 }
 
-static const char *const id_attrs[] = {"token", "token_file", "sa_dir", "kubeconfig",
+static const char *const id_attrs[] = {"token", "token_file", "sa_dir",    "kubeconfig",
                                        "cert",  "key",        "namespace", NULL};
 
 int run_fakes_declare_vars(const run_fakes_cfg *cfg, run_vars *v)
@@ -304,7 +311,7 @@ static int write_identities(run_fakes *f, efk_err *err)
         json_t *groups = json_object_get(info[i], "groups");
         size_t k;
         json_t *g;
-        json_array_foreach(groups, k, g) {
+        json_array_foreach (groups, k, g) {
             if (d->id.ngroups < RUN_MAX_GROUPS && json_is_string(g))
                 d->id.groups[d->id.ngroups++] = json_string_value(g);
         }
@@ -391,8 +398,13 @@ static const ident *find_ident(const run_fakes *f, const char *name)
 
 static int set_ident_vars(run_fakes *f, run_vars *v, const ident *d)
 {
-    const char *vals[] = {d->token ? d->token : "", d->paths.token, d->paths.dir,
-                          d->paths.kubeconfig, d->paths.cert, d->paths.key, d->ns};
+    const char *vals[] = {d->token ? d->token : "",
+                          d->paths.token,
+                          d->paths.dir,
+                          d->paths.kubeconfig,
+                          d->paths.cert,
+                          d->paths.key,
+                          d->ns};
     int rc;
     for (size_t k = 0; id_attrs[k]; k++) {
         char name[RUN_TMPL_NAME_MAX];
@@ -447,19 +459,6 @@ int run_fakes_set_vars(run_fakes *f, run_vars *v)
     return 0;
 }
 
-static int env_add(char ***envp, size_t *n, const char *name, const char *value)
-{
-    char **nv = realloc(*envp, (*n + 2) * sizeof(*nv));
-    if (!nv)
-        return -ENOMEM;
-    *envp = nv;
-    if (asprintf(&nv[*n], "%s=%s", name, value) < 0)
-        return -ENOMEM;
-    (*n)++;
-    nv[*n] = NULL;
-    return 0;
-}
-
 int run_fakes_env(run_fakes *f, const char *identity, char ***envp, size_t *n)
 {
     int rc = 0;
@@ -468,28 +467,29 @@ int run_fakes_env(run_fakes *f, const char *identity, char ***envp, size_t *n)
     if (a) {
         const char *url = efk_apiserver_url(a);
         split_url(url, host, sizeof(host), port, sizeof(port));
-        if ((rc = env_add(envp, n, "EFKSIM_APISERVER_URL", url)) ||
-            (rc = env_add(envp, n, "KUBERNETES_SERVICE_HOST", host)) ||
-            (rc = env_add(envp, n, "KUBERNETES_SERVICE_PORT", port)))
+        if ((rc = run_envv_set(envp, n, "EFKSIM_APISERVER_URL", url)) ||
+            (rc = run_envv_set(envp, n, "KUBERNETES_SERVICE_HOST", host)) ||
+            (rc = run_envv_set(envp, n, "KUBERNETES_SERVICE_PORT", port)))
             return rc;
         if (efk_apiserver_insecure_url(a) &&
-            (rc = env_add(envp, n, "EFKSIM_APISERVER_INSECURE_URL", efk_apiserver_insecure_url(a))))
+            (rc = run_envv_set(envp, n, "EFKSIM_APISERVER_INSECURE_URL",
+                               efk_apiserver_insecure_url(a))))
             return rc;
         /* the process's identity, else the default (the first) */
         const ident *d = find_ident(f, identity);
         if (d) {
-            if (d->token && (rc = env_add(envp, n, "EFKSIM_TOKEN", d->token)))
+            if (d->token && (rc = run_envv_set(envp, n, "EFKSIM_TOKEN", d->token)))
                 return rc;
-            if ((rc = env_add(envp, n, "EFKSIM_SA_DIR", d->paths.dir)) ||
-                (rc = env_add(envp, n, "KUBECONFIG", d->paths.kubeconfig)))
+            if ((rc = run_envv_set(envp, n, "EFKSIM_SA_DIR", d->paths.dir)) ||
+                (rc = run_envv_set(envp, n, "KUBECONFIG", d->paths.kubeconfig)))
                 return rc;
         }
     }
     if (f->fake[RUN_FAKE_ES] &&
-        (rc = env_add(envp, n, "EFKSIM_ES_URL", efk_es_url(f->fake[RUN_FAKE_ES]))))
+        (rc = run_envv_set(envp, n, "EFKSIM_ES_URL", efk_es_url(f->fake[RUN_FAKE_ES]))))
         return rc;
     if (f->fake[RUN_FAKE_RBD] &&
-        (rc = env_add(envp, n, "EFKSIM_RBD_MON", efk_rbd_mon(f->fake[RUN_FAKE_RBD]))))
+        (rc = run_envv_set(envp, n, "EFKSIM_RBD_MON", efk_rbd_mon(f->fake[RUN_FAKE_RBD]))))
         return rc;
     return 0;
 }
@@ -533,9 +533,13 @@ static int rbd_exec(efk_rbd *r, const run_action *a, efk_err *err)
     const char *name = run_action_kind_names[a->kind];
     switch (a->kind) {
     case RUN_A_RBD_LOCK_ADD: {
-        efk_rbd_lock l = {.image = a->str[0], .cookie = a->str[1], .tag = a->str[4],
-                          .client = (uint64_t)(a->ns > 0 ? a->ns : 0), .node = a->str[5],
-                          .locker = a->str[2], .address = a->str[3]};
+        efk_rbd_lock l = {.image = a->str[0],
+                          .cookie = a->str[1],
+                          .tag = a->str[4],
+                          .client = (uint64_t)(a->ns > 0 ? a->ns : 0),
+                          .node = a->str[5],
+                          .locker = a->str[2],
+                          .address = a->str[3]};
         rc = efk_rbd_lock_add(r, &l, err);
         break;
     }
@@ -551,17 +555,26 @@ static int rbd_exec(efk_rbd *r, const run_action *a, efk_err *err)
     case RUN_A_RBD_WATCHER_REMOVE:
         rc = efk_rbd_watcher_remove(r, a->str[0], (uint64_t)a->ns, a->lines, err);
         break;
-    case RUN_A_RBD_CLIENT_DEAD: rc = efk_rbd_client_dead(r, (uint64_t)a->ns); break;
-    case RUN_A_RBD_CLIENT_ALIVE: rc = efk_rbd_client_alive(r, (uint64_t)a->ns); break;
-    case RUN_A_RBD_NODE_DEAD: rc = efk_rbd_node_dead(r, a->str[0]); break;
-    case RUN_A_RBD_NODE_ALIVE: rc = efk_rbd_node_alive(r, a->str[0]); break;
+    case RUN_A_RBD_CLIENT_DEAD:
+        rc = efk_rbd_client_dead(r, (uint64_t)a->ns);
+        break;
+    case RUN_A_RBD_CLIENT_ALIVE:
+        rc = efk_rbd_client_alive(r, (uint64_t)a->ns);
+        break;
+    case RUN_A_RBD_NODE_DEAD:
+        rc = efk_rbd_node_dead(r, a->str[0]);
+        break;
+    case RUN_A_RBD_NODE_ALIVE:
+        rc = efk_rbd_node_alive(r, a->str[0]);
+        break;
     case RUN_A_RBD_BLOCKLIST_ADD:
         rc = efk_rbd_blocklist_add(r, a->str[0], a->flag, a->ns, err);
         break;
     case RUN_A_RBD_BLOCKLIST_REMOVE:
         rc = efk_rbd_blocklist_remove(r, a->str[0], a->flag, err);
         break;
-    default: return efk_err_set(err, -ENOSYS, "%s: not an rbd action", name);
+    default:
+        return efk_err_set(err, -ENOSYS, "%s: not an rbd action", name);
     }
     return rc ? rbd_fail(err, rc, name) : 0;
 }
@@ -581,10 +594,14 @@ int run_fakes_exec(run_fakes *f, const run_action *a, efk_err *err)
     switch (a->kind) {
     case RUN_A_APISERVER_CREATE:
     case RUN_A_APISERVER_UPDATE: {
+        /* create as `kubectl create` (AlreadyExists is an error), update as
+         * `kubectl replace` (NotFound is an error) */
         size_t i;
         json_t *o;
-        json_array_foreach(a->objects, i, o) {
-            if ((rc = efk_apiserver_object_apply(api, o, err)))
+        json_array_foreach (a->objects, i, o) {
+            rc = a->kind == RUN_A_APISERVER_CREATE ? efk_apiserver_object_create(api, o, err)
+                                                   : efk_apiserver_object_replace(api, o, err);
+            if (rc)
                 return rc;
         }
         return 0;
@@ -600,17 +617,20 @@ int run_fakes_exec(run_fakes *f, const run_action *a, efk_err *err)
         if (rc)
             return efk_err_set(err, rc, "no identity \"%s\" in the API server", a->str[0]);
         return 0;
-    case RUN_A_APISERVER_ROTATE_TOKEN: return rotate_token(f, a->str[0], err);
+    case RUN_A_APISERVER_ROTATE_TOKEN:
+        return rotate_token(f, a->str[0], err);
     case RUN_A_ES_DOWN:
         rc = efk_es_down(es);
         if (rc)
             return efk_err_set(err, rc, "cannot take es down: %s", strerror(-rc));
         return 0;
-    case RUN_A_ES_UP: return efk_es_up(es, err);
+    case RUN_A_ES_UP:
+        return efk_es_up(es, err);
     case RUN_A_APISERVER_FAULT_ADD:
     case RUN_A_RBD_FAULT_ADD:
         return fault_add_json(ops_table[fid]->faults(f->fake[fid]), a->spec, false, NULL, err);
-    case RUN_A_ES_FAULT_ADD: return efk_es_fault_add(es, a->spec, NULL, err);
+    case RUN_A_ES_FAULT_ADD:
+        return efk_es_fault_add(es, a->spec, NULL, err);
     case RUN_A_APISERVER_FAULT_REMOVE:
     case RUN_A_ES_FAULT_REMOVE:
     case RUN_A_RBD_FAULT_REMOVE:
@@ -619,7 +639,8 @@ int run_fakes_exec(run_fakes *f, const run_action *a, efk_err *err)
             return efk_err_set(err, rc, "no fault rule \"%s\" (it expired, or was never added)",
                                a->str[0]);
         return 0;
-    default: break;
+    default:
+        break;
     }
     if (fid == RUN_FAKE_RBD)
         return rbd_exec(f->fake[RUN_FAKE_RBD], a, err);
@@ -655,49 +676,35 @@ void run_fakes_stop(run_fakes *f)
 
 /* ---- expectation kinds ---- */
 
-static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(buf *b, const char *fmt, ...)
-{
-    if (!b)
-        return;
-    char tmp[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (buf_puts(b, tmp)) {
-        /* full: what is there stays */
-    }
-}
-
 static int eval_object(run_pred *p, run_world *w, buf *obs)
 {
     json_t *o = efk_apiserver_object_get(w->apiserver, p->str[0], p->str[1], p->str[2]);
     if (!o) {
-        put(obs, "%s %s%s%s does not exist", p->str[0], p->str[1] ? p->str[1] : "",
-            p->str[1] ? "/" : "", p->str[2]);
+        run_put(obs, "%s %s%s%s does not exist", p->str[0], p->str[1] ? p->str[1] : "",
+                p->str[1] ? "/" : "", p->str[2]);
         return !p->exists;
     }
     if (!p->exists) {
-        put(obs, "%s %s exists (resourceVersion %s)", p->str[0], p->str[2],
-            json_string_value(json_object_get(json_object_get(o, "metadata"),
-                                              "resourceVersion")) ?: "?");
+        run_put(
+            obs, "%s %s exists (resourceVersion %s)", p->str[0], p->str[2],
+            json_string_value(json_object_get(json_object_get(o, "metadata"), "resourceVersion"))
+                ?: "?");
         json_decref(o);
         return 0;
     }
     int ok = 1;
     const char *k;
     json_t *want;
-    json_object_foreach(p->value, k, want) {
+    json_object_foreach (p->value, k, want) {
         json_t *got = run_ptr_get(o, k);
         char *gs = got ? json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-        put(obs, "%s%s = %s", ok ? "" : ", ", k, gs ? gs : "(absent)");
+        run_put(obs, "%s%s = %s", ok ? "" : ", ", k, gs ? gs : "(absent)");
         free(gs);
         if (!got || !json_equal(got, want))
             ok = 0;
     }
     if (!p->value)
-        put(obs, "%s %s exists", p->str[0], p->str[2]);
+        run_put(obs, "%s %s exists", p->str[0], p->str[2]);
     json_decref(o);
     return ok;
 }
@@ -709,14 +716,14 @@ static int eval_es_count(run_pred *p, run_world *w, buf *obs)
     efk_err_init(&e);
     int rc = efk_es_count(w->es, p->str[0], p->query, &n, &e);
     if (rc == -ENOENT) {
-        put(obs, "no index %s", p->str[0]);
+        run_put(obs, "no index %s", p->str[0]);
         return run_count_ok(&p->count, 0);
     }
     if (rc) {
-        put(obs, "%s", e.msg);
+        run_put(obs, "%s", e.msg);
         return rc;
     }
-    put(obs, "%llu document%s", (unsigned long long)n, n == 1 ? "" : "s");
+    run_put(obs, "%llu document%s", (unsigned long long)n, n == 1 ? "" : "s");
     return run_count_ok(&p->count, (int64_t)n);
 }
 
@@ -757,10 +764,10 @@ static int eval_es_field(run_pred *p, run_world *w, buf *obs)
     json_decref(body);
     if (!ans) {
         if (strstr(e.msg, "no such index")) {
-            put(obs, "no index %s", p->str[0]);
+            run_put(obs, "no index %s", p->str[0]);
             return 0;
         }
-        put(obs, "%s", e.msg);
+        run_put(obs, "%s", e.msg);
         return -EINVAL;
     }
     json_t *hits = json_object_get(json_object_get(ans, "hits"), "hits");
@@ -768,7 +775,7 @@ static int eval_es_field(run_pred *p, run_world *w, buf *obs)
     char *bad_example = NULL;
     size_t i;
     json_t *h;
-    json_array_foreach(hits, i, h) {
+    json_array_foreach (hits, i, h) {
         const json_t *v = field_get(json_object_get(h, "_source"), p->str[1]);
         bool ok;
         if (p->value)
@@ -783,10 +790,10 @@ static int eval_es_field(run_pred *p, run_world *w, buf *obs)
     json_decref(ans);
     /* no document is not "every document": it never passes vacuously */
     int r = n > 0 && (p->exists ? good == n : good > 0);
-    put(obs, "%zu of %zu matching document%s ha%s it", good, n, n == 1 ? "" : "s",
-        good == 1 ? "s" : "ve");
+    run_put(obs, "%zu of %zu matching document%s ha%s it", good, n, n == 1 ? "" : "s",
+            good == 1 ? "s" : "ve");
     if (bad_example)
-        put(obs, "; one has %s", bad_example);
+        run_put(obs, "; one has %s", bad_example);
     free(bad_example);
     return r;
 }
@@ -802,7 +809,7 @@ static int eval_delivery(run_pred *p, run_world *w, buf *obs)
         uint64_t ranges[4][2];
         efk_es_delivery_get(w->es, p->str[2], &d, ranges, 4);
         if (!d.known) {
-            put(obs, "stream %s never seen", p->str[2]);
+            run_put(obs, "stream %s never seen", p->str[2]);
         }
         v[0] = d.expected;
         v[1] = d.delivered;
@@ -811,58 +818,40 @@ static int eval_delivery(run_pred *p, run_world *w, buf *obs)
         v[4] = d.out_of_order;
         has_expected = d.has_expected;
         if (d.lost && d.nlost_ranges) {
-            put(obs, "lost ranges:");
+            run_put(obs, "lost ranges:");
             for (size_t i = 0; i < d.nlost_ranges && i < 4; i++)
-                put(obs, " %llu-%llu", (unsigned long long)ranges[i][0],
-                    (unsigned long long)ranges[i][1]);
+                run_put(obs, " %llu-%llu", (unsigned long long)ranges[i][0],
+                        (unsigned long long)ranges[i][1]);
             if (d.nlost_ranges > 4)
-                put(obs, " ...");
-            put(obs, "; ");
+                run_put(obs, " ...");
+            run_put(obs, "; ");
         }
     } else {
         /* all streams, summed */
         json_t *rep = efk_es_delivery_render(w->es, NULL);
         json_t *streams = json_object_get(rep, "streams");
         const char *k;
-        json_t *s;
-        size_t i;
-        json_t *arr = json_is_array(streams) ? streams : NULL;
-        if (arr) {
-            json_array_foreach(arr, i, s) {
-                efk_es_delivery d;
-                const char *name = json_string_value(json_object_get(s, "stream"));
-                if (!name)
-                    continue;
-                efk_es_delivery_get(w->es, name, &d, NULL, 0);
-                v[0] += d.expected;
-                v[1] += d.delivered;
-                v[2] += d.lost;
-                v[3] += d.duplicated;
-                v[4] += d.out_of_order;
-                has_expected = has_expected && d.has_expected;
-            }
-        } else {
-            json_object_foreach(streams, k, s) {
-                efk_es_delivery d;
-                efk_es_delivery_get(w->es, k, &d, NULL, 0);
-                v[0] += d.expected;
-                v[1] += d.delivered;
-                v[2] += d.lost;
-                v[3] += d.duplicated;
-                v[4] += d.out_of_order;
-                has_expected = has_expected && d.has_expected;
-            }
+        json_t *st;
+        json_object_foreach (streams, k, st) {
+            efk_es_delivery d;
+            efk_es_delivery_get(w->es, k, &d, NULL, 0);
+            v[0] += d.expected;
+            v[1] += d.delivered;
+            v[2] += d.lost;
+            v[3] += d.duplicated;
+            v[4] += d.out_of_order;
+            has_expected = has_expected && d.has_expected;
         }
         json_decref(rep);
     }
     int ok = 1;
     for (int k = 0; k < 5; k++) {
-        put(obs, "%s%s %llu", k ? ", " : "", dnames[k], (unsigned long long)v[k]);
+        run_put(obs, "%s%s %llu", k ? ", " : "", dnames[k], (unsigned long long)v[k]);
         if (p->dhas[k] && !run_count_ok(&p->dcount[k], (int64_t)v[k]))
             ok = 0;
     }
     if (!has_expected)
-        put(obs, " (expected not yet known)");
+        run_put(obs, " (expected not yet known)");
     return ok;
 }
 
@@ -879,14 +868,14 @@ static void list_brief(buf *obs, const json_t *arr, const char *k1, const char *
 {
     size_t i;
     json_t *e;
-    json_array_foreach(arr, i, e) {
-        put(obs, "%s%s", i ? ", " : "", json_string_value(json_object_get(e, k1)) ?: "?");
+    json_array_foreach (arr, i, e) {
+        run_put(obs, "%s%s", i ? ", " : "", json_string_value(json_object_get(e, k1)) ?: "?");
         if (k2) {
             json_t *v = json_object_get(e, k2);
             if (json_is_string(v))
-                put(obs, " %s", json_string_value(v));
+                run_put(obs, " %s", json_string_value(v));
             else if (json_is_integer(v))
-                put(obs, " %lld", (long long)json_integer_value(v));
+                run_put(obs, " %lld", (long long)json_integer_value(v));
         }
     }
 }
@@ -899,21 +888,22 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
     case RUN_P_RBD_LOCK: {
         json_t *rec = efk_rbd_locks(r, p->str[0], &rr);
         if (!rec) {
-            put(obs, "no image %s", p->str[0]);
+            run_put(obs, "no image %s", p->str[0]);
             return !p->exists;
         }
         json_t *lockers = json_object_get(rec, "lockers");
         size_t n = 0, i;
         json_t *e;
-        json_array_foreach(lockers, i, e) {
+        json_array_foreach (lockers, i, e) {
             if (entry_has(e, "cookie", p->str[1]) && entry_has(e, "locker", p->str[2]))
                 n++;
         }
         if (json_array_size(lockers)) {
-            put(obs, "%s lock held by ", json_string_value(json_object_get(rec, "type")) ?: "a");
+            run_put(obs, "%s lock held by ",
+                    json_string_value(json_object_get(rec, "type")) ?: "a");
             list_brief(obs, lockers, "locker", "cookie");
         } else {
-            put(obs, "no lock");
+            run_put(obs, "no lock");
         }
         json_decref(rec);
         return p->exists ? n > 0 : n == 0;
@@ -921,20 +911,20 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
     case RUN_P_RBD_WATCHER: {
         json_t *ws = efk_rbd_watchers(r, p->str[0], &rr);
         if (!ws) {
-            put(obs, "no image %s", p->str[0]);
+            run_put(obs, "no image %s", p->str[0]);
             return !p->exists;
         }
         size_t n = 0, i;
         json_t *e;
-        json_array_foreach(ws, i, e) {
+        json_array_foreach (ws, i, e) {
             if (entry_has(e, "address", p->str[1]))
                 n++;
         }
         if (json_array_size(ws)) {
-            put(obs, "watchers: ");
+            run_put(obs, "watchers: ");
             list_brief(obs, ws, "address", "client");
         } else {
-            put(obs, "no watchers");
+            run_put(obs, "no watchers");
         }
         json_decref(ws);
         return p->exists ? n > 0 : n == 0;
@@ -942,12 +932,12 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
     case RUN_P_RBD_BLOCKLIST: {
         bool is = efk_rbd_is_blocklisted(r, p->str[0]);
         json_t *bl = efk_rbd_blocklist(r);
-        put(obs, "%s is %sblocklisted; blocklist: ", p->str[0], is ? "" : "not ");
+        run_put(obs, "%s is %sblocklisted; blocklist: ", p->str[0], is ? "" : "not ");
         if (json_array_size(bl))
             list_brief(obs, bl, json_object_get(json_array_get(bl, 0), "addr") ? "addr" : "range",
                        NULL);
         else
-            put(obs, "empty");
+            run_put(obs, "empty");
         json_decref(bl);
         return p->exists ? is : !is;
     }
@@ -959,17 +949,17 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
                 uint64_t seq = efk_rbd_audit_find(r, at, json_array_get(p->ops, i));
                 if (!seq) {
                     char *m = json_dumps(json_array_get(p->ops, i), JSON_COMPACT);
-                    put(obs, "no %s %s", m ? m : "?",
-                        i ? "after the earlier ones (audit entry " : "in the audit log");
+                    run_put(obs, "no %s %s", m ? m : "?",
+                            i ? "after the earlier ones (audit entry " : "in the audit log");
                     if (i)
-                        put(obs, "%llu)", (unsigned long long)at);
+                        run_put(obs, "%llu)", (unsigned long long)at);
                     free(m);
                     return 0;
                 }
                 at = seq;
             }
-            put(obs, "all %zu in order, the last at audit entry %llu", p->nops,
-                (unsigned long long)at);
+            run_put(obs, "all %zu in order, the last at audit entry %llu", p->nops,
+                    (unsigned long long)at);
             return 1;
         }
         const json_t *m = json_object_get(p->spec, "match");
@@ -977,10 +967,11 @@ static int eval_rbd(run_pred *p, run_world *w, buf *obs)
         uint64_t at = 0;
         while ((at = efk_rbd_audit_find(r, at, m)) != 0 && n < INT64_MAX)
             n++;
-        put(obs, "%lld matching audit entr%s", (long long)n, n == 1 ? "y" : "ies");
+        run_put(obs, "%lld matching audit entr%s", (long long)n, n == 1 ? "y" : "ies");
         return run_count_ok(&p->count, n);
     }
-    default: break;
+    default:
+        break;
     }
     return -EINVAL;
 }
@@ -1011,39 +1002,41 @@ int run_fakes_eval(run_pred *p, run_world *w, buf *observed)
         if (!w->rbd)
             break;
         return eval_rbd(p, w, observed);
-    default: break;
+    default:
+        break;
     }
-    put(observed, "%s is not available in this build of efksim", run_pred_kind_names[p->kind]);
+    run_put(observed, "%s is not available in this build of efksim", run_pred_kind_names[p->kind]);
     return -ENOSYS;
 }
 
 void run_fakes_context(const run_pred *p, run_world *w, buf *out)
 {
-    if ((p->kind == RUN_P_RBD_AUDIT || p->kind == RUN_P_RBD_LOCK ||
-         p->kind == RUN_P_RBD_WATCHER || p->kind == RUN_P_RBD_BLOCKLIST) &&
+    if ((p->kind == RUN_P_RBD_AUDIT || p->kind == RUN_P_RBD_LOCK || p->kind == RUN_P_RBD_WATCHER ||
+         p->kind == RUN_P_RBD_BLOCKLIST) &&
         w->rbd) {
         json_t *all = efk_rbd_audit(w->rbd, 0);
         size_t n = json_array_size(all), from = n > 8 ? n - 8 : 0;
-        put(out, "\n    last %zu of %zu rbd audit entries:", n - from, n);
+        run_put(out, "\n    last %zu of %zu rbd audit entries:", n - from, n);
         for (size_t i = from; i < n; i++) {
             json_t *e = json_array_get(all, i);
             json_t *argv = json_object_get(e, "argv");
-            put(out, "\n      #%lld %s", (long long)json_integer_value(json_object_get(e, "seq")),
-                json_string_value(json_object_get(e, "event")) ?: "?");
-            const char *keys[] = {"op", "tool", "client", "pool", "image", "cookie", "locker",
-                                  "addr", NULL};
+            run_put(out, "\n      #%lld %s",
+                    (long long)json_integer_value(json_object_get(e, "seq")),
+                    json_string_value(json_object_get(e, "event")) ?: "?");
+            const char *keys[] = {"op",     "tool",   "client", "pool", "image",
+                                  "cookie", "locker", "addr",   NULL};
             for (const char **k = keys; *k; k++) {
                 const char *v = json_string_value(json_object_get(e, *k));
                 if (v)
-                    put(out, " %s=%s", *k, v);
+                    run_put(out, " %s=%s", *k, v);
             }
             if (json_is_array(argv)) {
                 char *a = json_dumps(argv, JSON_COMPACT);
-                put(out, " argv=%.200s", a ? a : "");
+                run_put(out, " argv=%.200s", a ? a : "");
                 free(a);
             }
             if (json_object_get(e, "r"))
-                put(out, " r=%lld", (long long)json_integer_value(json_object_get(e, "r")));
+                run_put(out, " r=%lld", (long long)json_integer_value(json_object_get(e, "r")));
         }
         json_decref(all);
         return;
@@ -1052,7 +1045,7 @@ void run_fakes_context(const run_pred *p, run_world *w, buf *out)
         json_t *rep = efk_es_delivery_render(w->es, p->str[2]);
         char *s = rep ? json_dumps(rep, JSON_COMPACT) : NULL;
         if (s)
-            put(out, "\n    delivery report: %.1500s", s);
+            run_put(out, "\n    delivery report: %.1500s", s);
         free(s);
         json_decref(rep);
     }
@@ -1062,17 +1055,13 @@ int run_fakes_check_fault(run_ck *c, const char *ptr, const json_t *v, run_fake_
 {
     if (!ops_table[f])
         return unavailable(c, ptr, f);
-    /* check against a scratch chain: the same parser the running fake uses.
-     * The fake's own actions are known by name here; their parameters are
-     * checked by the fake when the rule is added. */
+    /* check against a scratch chain with the fake's own actions: the same
+     * parser and parameter checks the running fake uses */
     fault_chain *ch = fault_chain_new(NULL, 0, "check");
-    if (!ch)
+    if (!ch || fake_fault_actions[f](ch)) {
+        fault_chain_free(ch);
         return efk_err_set(c->err, -ENOMEM, "out of memory");
-    for (int i = 0; fake_domains[f][i]; i++)
-        if (fault_domain_add(ch, fake_domains[f][i], NULL)) {
-            fault_chain_free(ch);
-            return efk_err_set(c->err, -ENOMEM, "out of memory");
-        }
+    }
     efk_err e;
     efk_err_init(&e);
     int rc = fault_check_json(ch, v, &e);

@@ -149,15 +149,27 @@ static int scan_string(scanner *s, char *out, size_t outsz)
             adv(s);
             unsigned cp = 0;
             switch (e) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
             case 'u':
                 for (int i = 0; i < 4 && s->p < s->end; i++) {
                     char h = *s->p;
-                    cp = cp * 16 + (unsigned)(h >= 'a' ? h - 'a' + 10 : h >= 'A' ? h - 'A' + 10 : h - '0');
+                    cp = cp * 16 + (unsigned)(h >= 'a'   ? h - 'a' + 10
+                                              : h >= 'A' ? h - 'A' + 10
+                                                         : h - '0');
                     adv(s);
                 }
                 if (cp >= 0xD800 && cp < 0xDC00 && s->end - s->p >= 6 && s->p[0] == '\\' &&
@@ -167,7 +179,9 @@ static int scan_string(scanner *s, char *out, size_t outsz)
                     adv(s);
                     for (int i = 0; i < 4; i++) {
                         char h = *s->p;
-                        lo = lo * 16 + (unsigned)(h >= 'a' ? h - 'a' + 10 : h >= 'A' ? h - 'A' + 10 : h - '0');
+                        lo = lo * 16 + (unsigned)(h >= 'a'   ? h - 'a' + 10
+                                                  : h >= 'A' ? h - 'A' + 10
+                                                             : h - '0');
                         adv(s);
                     }
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -194,7 +208,9 @@ static int scan_string(scanner *s, char *out, size_t outsz)
                         out[n++] = u[i];
                 }
                 continue;
-            default: c = e; break; /* \" \\ \/ */
+            default:
+                c = e;
+                break; /* \" \\ \/ */
             }
             if (out && n + 1 < outsz)
                 out[n++] = c;
@@ -512,8 +528,7 @@ static int doc_verr(const run_doc *d, efk_err *err, int code, const char *pointe
     return code;
 }
 
-int run_doc_err(const run_doc *d, efk_err *err, int code, const char *pointer, const char *fmt,
-                ...)
+int run_doc_err(const run_doc *d, efk_err *err, int code, const char *pointer, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -522,8 +537,8 @@ int run_doc_err(const run_doc *d, efk_err *err, int code, const char *pointer, c
     return code;
 }
 
-int run_doc_err_key(const run_doc *d, efk_err *err, int code, const char *pointer,
-                    const char *fmt, ...)
+int run_doc_err_key(const run_doc *d, efk_err *err, int code, const char *pointer, const char *fmt,
+                    ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -610,8 +625,10 @@ const char *run_json_describe(const json_t *v, char *buf, size_t bufsz)
     if (!v)
         return "nothing";
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
     case JSON_STRING: {
         const char *s = json_string_value(v);
         if (strlen(s) <= 40)
@@ -626,9 +643,12 @@ const char *run_json_describe(const json_t *v, char *buf, size_t bufsz)
     case JSON_REAL:
         snprintf(buf, bufsz, "the number %g", json_real_value(v));
         return buf;
-    case JSON_TRUE: return "true";
-    case JSON_FALSE: return "false";
-    case JSON_NULL: return "null";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
     }
     return "a value";
 }

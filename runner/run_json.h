@@ -23,15 +23,14 @@
 #include "core/err.h"
 
 #define RUN_DOC_MAX_BYTES ((size_t)16 << 20) /* a scenario file is at most 16 MiB */
-#define RUN_PTR_MAX 512                        /* longest JSON pointer kept */
+#define RUN_PTR_MAX       512                /* longest JSON pointer kept */
 
 typedef struct run_doc run_doc;
 
 /* Load and parse a file. Duplicate keys are syntax errors (as in jansson's
  * JSON_REJECT_DUPLICATES). Syntax errors fill err with file:line:column.
  * 0 or a negative errno; *out is new (run_doc_free). */
-int run_doc_load(const char *path, run_doc **out, efk_err *err)
-    __attribute__((warn_unused_result));
+int run_doc_load(const char *path, run_doc **out, efk_err *err) __attribute__((warn_unused_result));
 
 /* The same from memory; `name` is what errors call the file (copied). */
 int run_doc_parse(const char *name, const char *text, size_t len, run_doc **out, efk_err *err)
@@ -67,12 +66,12 @@ void run_doc_locate(const run_doc *d, efk_err *err, bool at_key);
 
 /* Set a complete error about the value at `pointer`: message, pointer, file,
  * line and column. Returns `code`. */
-int run_doc_err(const run_doc *d, efk_err *err, int code, const char *pointer, const char *fmt,
-                ...) __attribute__((format(printf, 5, 6)));
+int run_doc_err(const run_doc *d, efk_err *err, int code, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* As run_doc_err, positioned at the member's key (unknown keys). */
-int run_doc_err_key(const run_doc *d, efk_err *err, int code, const char *pointer,
-                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int run_doc_err_key(const run_doc *d, efk_err *err, int code, const char *pointer, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
 
 /* Append a reference token to a pointer, escaping '~' and '/' as RFC 6901
  * says. The result is truncated to `outsz`. Returns out. */

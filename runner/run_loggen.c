@@ -13,7 +13,7 @@
 #include "core/fsutil.h"
 #include "core/rng.h"
 
-#define FILLER_LEN 65536
+#define FILLER_LEN  65536
 #define WRITE_BATCH (256 * 1024)
 
 char *run_log_file_name(const char *pod, const char *ns, const char *container, const char *id)
@@ -50,8 +50,7 @@ static void make_filler(char *f, uint64_t seed, const char *stream)
     }
 }
 
-int run_log_open(run_log *l, const run_log_spec *spec, const char *dir, uint64_t seed,
-                 efk_err *err)
+int run_log_open(run_log *l, const run_log_spec *spec, const char *dir, uint64_t seed, efk_err *err)
 {
     memset(l, 0, sizeof(*l));
     l->fd = -1;
@@ -142,8 +141,8 @@ static int record(run_log *l, buf *b, const char *ts, const char *text, size_t n
     }
     /* the text is marker and filler only: nothing needs escaping */
     if ((rc = buf_puts(b, "{\"log\":\"")) || (rc = buf_append(b, text, n)) ||
-        (rc = buf_printf(b, "%s\",\"stream\":\"%s\",\"time\":\"%s\"}\n", last ? "\\n" : "",
-                         stream, ts)))
+        (rc = buf_printf(b, "%s\",\"stream\":\"%s\",\"time\":\"%s\"}\n", last ? "\\n" : "", stream,
+                         ts)))
         return rc;
     return 0;
 }
@@ -154,7 +153,8 @@ static int rotate_files(run_log *l, run_rotate_mode mode, efk_err *err)
     int rc = 0;
     /* shift <file>.k-1 -> <file>.k, dropping the oldest */
     for (unsigned k = l->spec.keep; k >= 2; k--) {
-        if (asprintf(&from, "%s.%u", l->path, k - 1) < 0 || asprintf(&to, "%s.%u", l->path, k) < 0) {
+        if (asprintf(&from, "%s.%u", l->path, k - 1) < 0 ||
+            asprintf(&to, "%s.%u", l->path, k) < 0) {
             rc = efk_err_set(err, -ENOMEM, "out of memory");
             goto out;
         }

@@ -31,8 +31,8 @@
 
 #include "core/err.h"
 
-#define RUN_LOG_MAX_LINE 16384      /* runtime line split (docker and containerd) */
-#define RUN_LOG_MAX_SIZE (1 << 20)  /* largest line_size a scenario may ask */
+#define RUN_LOG_MAX_LINE 16384     /* runtime line split (docker and containerd) */
+#define RUN_LOG_MAX_SIZE (1 << 20) /* largest line_size a scenario may ask */
 #define RUN_LOG_MAX_KEEP 100
 
 typedef enum run_log_format { RUN_LOG_DOCKER = 0, RUN_LOG_CRI } run_log_format;
@@ -43,31 +43,31 @@ typedef enum run_rotate_mode {
 } run_rotate_mode;
 
 typedef struct run_log_spec {
-    const char *stream;       /* marker stream id, [A-Za-z0-9._-]{1,64} */
+    const char *stream; /* marker stream id, [A-Za-z0-9._-]{1,64} */
     const char *pod, *ns, *container;
     const char *container_id; /* 64 hex digits; NULL: derived from seed and stream */
     run_log_format format;
-    bool to_stderr;           /* the runtime's stream field */
-    uint64_t lines;           /* written by the generator itself */
-    double rate;              /* lines per second; 0: all at once at start */
-    int64_t start_ns;         /* when to begin, from the scenario start */
-    size_t line_size;         /* bytes of text per line (at least the marker) */
+    bool to_stderr;   /* the runtime's stream field */
+    uint64_t lines;   /* written by the generator itself */
+    double rate;      /* lines per second; 0: all at once at start */
+    int64_t start_ns; /* when to begin, from the scenario start */
+    size_t line_size; /* bytes of text per line (at least the marker) */
     run_rotate_mode rotate;
-    uint64_t rotate_size;     /* bytes */
-    unsigned keep;            /* rotated files kept (1..RUN_LOG_MAX_KEEP) */
+    uint64_t rotate_size; /* bytes */
+    unsigned keep;        /* rotated files kept (1..RUN_LOG_MAX_KEEP) */
 } run_log_spec;
 
 typedef struct run_log {
-    run_log_spec spec;  /* strings borrowed from the caller's spec */
+    run_log_spec spec; /* strings borrowed from the caller's spec */
     char id[65];
-    char *path;         /* owned */
-    char *name;         /* owned: the file name within the dir */
+    char *path; /* owned */
+    char *name; /* owned: the file name within the dir */
     int fd;
     uint64_t seq;       /* last sequence number written */
     uint64_t size;      /* current file size */
     uint64_t auto_done; /* lines the generator wrote on its own */
     uint64_t rotations;
-    char *filler;       /* owned, FILLER_LEN bytes */
+    char *filler; /* owned, FILLER_LEN bytes */
 } run_log;
 
 /* The file name for a pod/namespace/container/id (new string). */
@@ -78,8 +78,8 @@ void run_log_make_id(uint64_t seed, const char *stream, char out[65]);
 
 /* Create the file (and `dir`) and prepare the generator. Borrows spec's
  * strings for the life of `l`. 0 or -errno with err. */
-int run_log_open(run_log *l, const run_log_spec *spec, const char *dir, uint64_t seed,
-                 efk_err *err) __attribute__((warn_unused_result));
+int run_log_open(run_log *l, const run_log_spec *spec, const char *dir, uint64_t seed, efk_err *err)
+    __attribute__((warn_unused_result));
 
 /* Write `n` lines now, stamped `wall_ns`. 0 or -errno with err. */
 int run_log_write(run_log *l, uint64_t n, int64_t wall_ns, efk_err *err)

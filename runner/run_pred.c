@@ -19,23 +19,38 @@
 
 const char *const run_fake_names[RUN_FAKE_N] = {"apiserver", "es", "rbd"};
 
-const char *const run_pred_kind_names[RUN_P_KIND_N + 1] = {
-    "all",           "any",          "not",           "journal",
-    "journal.order", "apiserver.object", "es.count",  "es.field",
-    "es.delivery",   "rbd.lock",     "rbd.watcher",   "rbd.blocklist",
-    "rbd.audit",     "process.started", "process.running", "process.ready",
-    "process.exited", "process.restarts", "process.output", "file",
-    "step",          "tcp",          NULL};
+const char *const run_pred_kind_names[RUN_P_KIND_N + 1] = {"all",
+                                                           "any",
+                                                           "not",
+                                                           "journal",
+                                                           "journal.order",
+                                                           "apiserver.object",
+                                                           "es.count",
+                                                           "es.field",
+                                                           "es.delivery",
+                                                           "rbd.lock",
+                                                           "rbd.watcher",
+                                                           "rbd.blocklist",
+                                                           "rbd.audit",
+                                                           "process.started",
+                                                           "process.running",
+                                                           "process.ready",
+                                                           "process.exited",
+                                                           "process.restarts",
+                                                           "process.output",
+                                                           "file",
+                                                           "step",
+                                                           "tcp",
+                                                           NULL};
 
 #define OUTPUT_LINE_MAX (64 * 1024) /* longer output lines are matched in pieces */
 #define CONTEXT_ENTRIES 5
-#define CONTEXT_TAIL 2048
+#define CONTEXT_TAIL    2048
 
 /* ---- parsing ---- */
 
-static const char *const match_keys[] = {"method", "path",     "query",         "status",
-                                         "header", "body",     "body_matches",  "identity",
-                                         NULL};
+static const char *const match_keys[] = {"method", "path",         "query",    "status", "header",
+                                         "body",   "body_matches", "identity", NULL};
 
 static int parse_match(run_ck *c, const char *ptr, const json_t *o, run_http_match *m)
 {
@@ -57,7 +72,7 @@ static int parse_match(run_ck *c, const char *ptr, const json_t *o, run_http_mat
                    json_array_size(st) <= RUN_MATCH_MAX_STATUS) {
             size_t i;
             json_t *x;
-            json_array_foreach(st, i, x) {
+            json_array_foreach (st, i, x) {
                 if (!json_is_integer(x)) {
                     char q[RUN_PTR_MAX];
                     return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_index(q, sizeof(q), p, i),
@@ -85,7 +100,7 @@ static int parse_match(run_ck *c, const char *ptr, const json_t *o, run_http_mat
                                RUN_MATCH_MAX_HEADERS);
         const char *k;
         json_t *v;
-        json_object_foreach(h, k, v) {
+        json_object_foreach (h, k, v) {
             if (!json_is_string(v)) {
                 char q[RUN_PTR_MAX];
                 return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(q, sizeof(q), p, k),
@@ -98,40 +113,20 @@ static int parse_match(run_ck *c, const char *ptr, const json_t *o, run_http_mat
     return 0;
 }
 
-static int find_name(run_ck *c, const char *ptr, const json_t *o, const char *key,
-                     const char *what, const char *const *names, size_t n, int *out)
-{
-    const char *s = NULL;
-    int rc = ck_str(c, ptr, o, key, true, &s);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], s) == 0) {
-            *out = (int)i;
-            return 0;
-        }
-    char p[RUN_PTR_MAX];
-    run_ptr_join(p, sizeof(p), ptr, key);
-    const char *near[1];
-    if (run_nearest(s, names, n, near, 1))
-        return run_doc_err(c->doc, c->err, -EINVAL, p, "no %s named \"%s\" (did you mean \"%s\"?)",
-                           what, s, near[0]);
-    return run_doc_err(c->doc, c->err, -EINVAL, p, "no %s named \"%s\"", what, s);
-}
-
 static const char *const fakes_enum[] = {"apiserver", "es", "rbd", NULL};
 
 /* The keys each kind takes (count keys are "count", "min", "max"). */
 #define COUNT_KEYS "count", "min", "max"
-static const char *const k_journal[] = {"fake", "method", "path", "query", "status", "header",
-                                        "body", "body_matches", "identity", COUNT_KEYS, NULL};
+static const char *const k_journal[] = {"fake",     "method",   "path", "query",
+                                        "status",   "header",   "body", "body_matches",
+                                        "identity", COUNT_KEYS, NULL};
 static const char *const k_order[] = {"fake", "first", "then", NULL};
 static const char *const k_object[] = {"resource", "namespace", "name", "exists", "fields", NULL};
 static const char *const k_es_count[] = {"index", "query", COUNT_KEYS, NULL};
-static const char *const k_es_field[] = {"index", "query", "field", "equals", "matches", "every",
-                                         NULL};
-static const char *const k_delivery[] = {"stream",     "expected",  "delivered",
-                                         "lost",       "duplicated", "reordered", NULL};
+static const char *const k_es_field[] = {"index",   "query", "field", "equals",
+                                         "matches", "every", NULL};
+static const char *const k_delivery[] = {"stream",     "expected",  "delivered", "lost",
+                                         "duplicated", "reordered", NULL};
 static const char *const k_lock[] = {"image", "id", "locker", "exists", NULL};
 static const char *const k_watcher[] = {"image", "address", "exists", NULL};
 static const char *const k_blocklist[] = {"address", "exists", NULL};
@@ -164,7 +159,7 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
             return -ENOMEM;
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach (v, i, x) {
             run_ptr_index(sub, sizeof(sub), ptr, i);
             if ((rc = run_pred_parse(c, sub, x, names, &p->kids[p->nkids])))
                 return rc;
@@ -222,7 +217,7 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
                                    "values they must have");
             const char *k;
             json_t *x;
-            json_object_foreach(p->value, k, x) {
+            json_object_foreach (p->value, k, x) {
                 if (k[0] != '/') {
                     char q[RUN_PTR_MAX];
                     return run_doc_err_key(c->doc, c->err, -EINVAL,
@@ -244,7 +239,8 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
             return rc;
         p->query = json_object_get(v, "query");
         if (p->query && !json_is_object(p->query))
-            return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(sub, sizeof(sub), ptr, "query"),
+            return run_doc_err(c->doc, c->err, -EINVAL,
+                               run_ptr_join(sub, sizeof(sub), ptr, "query"),
                                "expected an Elasticsearch query object like {\"match_all\": {}}");
         return ck_count(c, ptr, v, 1, &p->count);
     case RUN_P_ES_FIELD: {
@@ -259,7 +255,8 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
         p->exists = every; /* reused: every document (true) or some (false) */
         p->query = json_object_get(v, "query");
         if (p->query && !json_is_object(p->query))
-            return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(sub, sizeof(sub), ptr, "query"),
+            return run_doc_err(c->doc, c->err, -EINVAL,
+                               run_ptr_join(sub, sizeof(sub), ptr, "query"),
                                "expected an Elasticsearch query object like {\"match_all\": {}}");
         p->value = json_object_get(v, "equals");
         if (!p->value == !p->has_re)
@@ -344,7 +341,7 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
                                    "expected an array of at least 2 audit patterns");
             size_t i;
             json_t *x;
-            json_array_foreach(order, i, x) {
+            json_array_foreach (order, i, x) {
                 char q[RUN_PTR_MAX];
                 if (!json_is_object(x) || json_object_size(x) == 0)
                     return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_index(q, sizeof(q), sub, i),
@@ -356,7 +353,8 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
             return 0;
         }
         if (!json_is_object(match) || json_object_size(match) == 0)
-            return run_doc_err(c->doc, c->err, -EINVAL, run_ptr_join(sub, sizeof(sub), ptr, "match"),
+            return run_doc_err(c->doc, c->err, -EINVAL,
+                               run_ptr_join(sub, sizeof(sub), ptr, "match"),
                                "expected an object of audit fields, like {\"op\": \"lock_break\"}");
         return ck_count(c, ptr, v, 1, &p->count);
     }
@@ -365,14 +363,13 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
     case RUN_P_PROC_READY:
         if ((rc = ck_object(c, ptr, v, k_proc)))
             return rc;
-        return find_name(c, ptr, v, "process", "process", names->procs, names->nprocs, &p->proc);
+        return ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &p->proc);
     case RUN_P_PROC_EXITED: {
         p->exit_code = -1;
         int64_t code = -1;
         const char *sig = NULL;
         if ((rc = ck_object(c, ptr, v, k_exited)) ||
-            (rc = find_name(c, ptr, v, "process", "process", names->procs, names->nprocs,
-                            &p->proc)) ||
+            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &p->proc)) ||
             (rc = ck_int(c, ptr, v, "code", false, 0, 255, &code)) ||
             (rc = ck_str(c, ptr, v, "signal", false, &sig)))
             return rc;
@@ -380,10 +377,9 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
         if (sig) {
             p->exit_signal = run_signal_parse(sig);
             if (p->exit_signal < 0)
-                return run_doc_err(c->doc, c->err, -EINVAL,
-                                   run_ptr_join(sub, sizeof(sub), ptr, "signal"),
-                                   "expected a signal name like \"TERM\" or \"KILL\", got \"%s\"",
-                                   sig);
+                return run_doc_err(
+                    c->doc, c->err, -EINVAL, run_ptr_join(sub, sizeof(sub), ptr, "signal"),
+                    "expected a signal name like \"TERM\" or \"KILL\", got \"%s\"", sig);
             if (code >= 0)
                 return run_doc_err(c->doc, c->err, -EINVAL, ptr,
                                    "a process exits with a code or dies of a signal, not both");
@@ -392,16 +388,14 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
     }
     case RUN_P_PROC_RESTARTS:
         if ((rc = ck_object(c, ptr, v, k_restarts)) ||
-            (rc = find_name(c, ptr, v, "process", "process", names->procs, names->nprocs,
-                            &p->proc)))
+            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &p->proc)))
             return rc;
         return ck_count(c, ptr, v, 1, &p->count);
     case RUN_P_PROC_OUTPUT: {
         static const char *const streams[] = {"stdout", "stderr", "both", NULL};
         int s = 2;
         if ((rc = ck_object(c, ptr, v, k_output)) ||
-            (rc = find_name(c, ptr, v, "process", "process", names->procs, names->nprocs,
-                            &p->proc)) ||
+            (rc = ck_ref(c, ptr, v, "process", "process", names->procs, names->nprocs, &p->proc)) ||
             (rc = ck_enum(c, ptr, v, "stream", false, streams, &s)) ||
             (rc = ck_regex(c, ptr, v, "pattern", true, &p->re, &p->has_re)))
             return rc;
@@ -426,8 +420,8 @@ static int parse_kind(run_ck *c, run_pred *p, const char *ptr, const json_t *v,
         return 0;
     case RUN_P_STEP:
         if ((rc = ck_object(c, ptr, v, k_step)) ||
-            (rc = find_name(c, ptr, v, "step", "timeline step", names->steps, names->nsteps,
-                            &p->step)))
+            (rc =
+                 ck_ref(c, ptr, v, "step", "timeline step", names->steps, names->nsteps, &p->step)))
             return rc;
         return ck_count(c, ptr, v, 1, &p->count);
     case RUN_P_TCP: {
@@ -468,16 +462,14 @@ int run_pred_parse(run_ck *c, const char *ptr, const json_t *v, const run_names 
 {
     char tmp[96];
     if (!json_is_object(v) || json_object_size(v) != 1) {
-        char list[600] = "";
-        size_t len = 0;
-        for (int k = 0; k < RUN_P_KIND_N; k++)
-            len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", k ? ", " : "",
-                                    run_pred_kind_names[k]);
+        char list[600];
+        run_join_names(run_pred_kind_names, list, sizeof(list));
         return run_doc_err(c->doc, c->err, -EINVAL, ptr,
                            "expected a condition: an object with one key naming its kind (%s), "
                            "got %s",
-                           list, json_is_object(v) ? (json_object_size(v) ? "several keys" : "{}")
-                                                   : run_json_describe(v, tmp, sizeof(tmp)));
+                           list,
+                           json_is_object(v) ? (json_object_size(v) ? "several keys" : "{}")
+                                             : run_json_describe(v, tmp, sizeof(tmp)));
     }
     const char *key = json_object_iter_key(json_object_iter((json_t *)v));
     json_t *val = json_object_get(v, key);
@@ -489,11 +481,8 @@ int run_pred_parse(run_ck *c, const char *ptr, const json_t *v, const run_names 
     run_ptr_join(sub, sizeof(sub), ptr, key);
     if (kind < 0) {
         const char *near[1];
-        char list[600] = "";
-        size_t len = 0;
-        for (int k = 0; k < RUN_P_KIND_N; k++)
-            len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", k ? ", " : "",
-                                    run_pred_kind_names[k]);
+        char list[600];
+        run_join_names(run_pred_kind_names, list, sizeof(list));
         if (run_nearest(key, run_pred_kind_names, RUN_P_KIND_N, near, 1))
             return run_doc_err_key(c->doc, c->err, -EINVAL, sub,
                                    "unknown condition \"%s\" (did you mean \"%s\"?); kinds: %s",
@@ -545,46 +534,31 @@ static const char *plural(const run_count *c)
     return (c->max == 1 || (c->max < 0 && c->min == 1)) ? "" : "s";
 }
 
-static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(buf *b, const char *fmt, ...)
-{
-    if (!b)
-        return;
-    char tmp[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (buf_puts(b, tmp)) {
-        /* the buffer is full: what is there stays */
-    }
-}
-
 static void describe_match(const run_http_match *m, buf *out)
 {
     bool any = false;
     if (m->method) {
-        put(out, "%s", m->method);
+        run_put(out, "%s", m->method);
         any = true;
     }
     if (m->path) {
-        put(out, "%s%s", any ? " " : "", m->path);
+        run_put(out, "%s%s", any ? " " : "", m->path);
         any = true;
     }
     if (m->query)
-        put(out, "%s?%s", any ? "" : "?", m->query), any = true;
+        run_put(out, "%s?%s", any ? "" : "?", m->query), any = true;
     if (!any)
-        put(out, "any request");
+        run_put(out, "any request");
     for (size_t i = 0; i < m->nstatus; i++)
-        put(out, "%s%d", i == 0 ? " answered " : " or ", m->status[i]);
+        run_put(out, "%s%d", i == 0 ? " answered " : " or ", m->status[i]);
     for (size_t i = 0; i < m->nheaders; i++)
-        put(out, " with %s: %s", m->header_names[i], m->header_values[i]);
+        run_put(out, " with %s: %s", m->header_names[i], m->header_values[i]);
     if (m->identity)
-        put(out, " from certificate %s", m->identity);
+        run_put(out, " from certificate %s", m->identity);
     if (m->body)
-        put(out, " with body containing \"%s\"", m->body);
+        run_put(out, " with body containing \"%s\"", m->body);
     if (m->has_re)
-        put(out, " with body matching a pattern");
+        run_put(out, " with body matching a pattern");
 }
 
 static const char *proc_name(const run_pred *p)
@@ -599,141 +573,148 @@ static void describe(const run_pred *p, buf *out)
     switch (p->kind) {
     case RUN_P_ALL:
     case RUN_P_ANY:
-        put(out, "%s of (", p->kind == RUN_P_ALL ? "all" : "any");
+        run_put(out, "%s of (", p->kind == RUN_P_ALL ? "all" : "any");
         for (size_t i = 0; i < p->nkids; i++) {
             if (i)
-                put(out, "; ");
+                run_put(out, "; ");
             describe(p->kids[i], out);
         }
-        put(out, ")");
+        run_put(out, ")");
         break;
     case RUN_P_NOT:
-        put(out, "not (");
+        run_put(out, "not (");
         describe(p->kids[0], out);
-        put(out, ")");
+        run_put(out, ")");
         break;
     case RUN_P_JOURNAL:
-        put(out, "%s received %s request%s ", run_fake_names[p->fake],
-            run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count));
+        run_put(out, "%s received %s request%s ", run_fake_names[p->fake],
+                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count));
         describe_match(&p->m, out);
         break;
     case RUN_P_JOURNAL_ORDER:
-        put(out, "%s received ", run_fake_names[p->fake]);
+        run_put(out, "%s received ", run_fake_names[p->fake]);
         describe_match(&p->m, out);
-        put(out, " before any ");
+        run_put(out, " before any ");
         describe_match(&p->then, out);
         break;
     case RUN_P_APISERVER_OBJECT:
-        put(out, "apiserver %s %s%s%s %s", p->str[0], p->str[1] ? p->str[1] : "",
-            p->str[1] ? "/" : "", p->str[2], p->exists ? "exists" : "does not exist");
+        run_put(out, "apiserver %s %s%s%s %s", p->str[0], p->str[1] ? p->str[1] : "",
+                p->str[1] ? "/" : "", p->str[2], p->exists ? "exists" : "does not exist");
         if (p->value) {
             char *s = json_dumps(p->value, JSON_COMPACT | JSON_SORT_KEYS);
-            put(out, " with %s", s ? s : "fields");
+            run_put(out, " with %s", s ? s : "fields");
             free(s);
         }
         break;
     case RUN_P_ES_COUNT:
-        put(out, "es holds %s document%s in %s", run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count), p->str[0]);
+        run_put(out, "es holds %s document%s in %s", run_count_render(&p->count, cnt, sizeof(cnt)),
+                plural(&p->count), p->str[0]);
         if (p->query) {
             char *s = json_dumps(p->query, JSON_COMPACT | JSON_SORT_KEYS);
-            put(out, " matching %s", s ? s : "the query");
+            run_put(out, " matching %s", s ? s : "the query");
             free(s);
         }
         break;
     case RUN_P_ES_FIELD:
-        put(out, "%s document in %s has %s ", p->exists ? "every" : "some", p->str[0], p->str[1]);
+        run_put(out, "%s document in %s has %s ", p->exists ? "every" : "some", p->str[0],
+                p->str[1]);
         if (p->value) {
             char *s = json_dumps(p->value, JSON_ENCODE_ANY | JSON_COMPACT);
-            put(out, "= %s", s ? s : "the value");
+            run_put(out, "= %s", s ? s : "the value");
             free(s);
         } else {
-            put(out, "matching /%s/", json_string_value(json_object_get(p->spec, "matches")));
+            run_put(out, "matching /%s/", json_string_value(json_object_get(p->spec, "matches")));
         }
         break;
     case RUN_P_ES_DELIVERY:
-        put(out, "delivery of %s%s%s:", p->str[2] ? "stream \"" : "all streams",
-            p->str[2] ? p->str[2] : "", p->str[2] ? "\"" : "");
+        run_put(out, "delivery of %s%s%s:", p->str[2] ? "stream \"" : "all streams",
+                p->str[2] ? p->str[2] : "", p->str[2] ? "\"" : "");
         for (int k = 0; k < 5; k++)
             if (p->dhas[k])
-                put(out, " %s %s", delivery_names[k],
-                    run_count_render(&p->dcount[k], cnt, sizeof(cnt)));
+                run_put(out, " %s %s", delivery_names[k],
+                        run_count_render(&p->dcount[k], cnt, sizeof(cnt)));
         break;
     case RUN_P_RBD_LOCK:
-        put(out, "rbd image %s %s", p->str[0], p->exists ? "has a lock" : "has no lock");
+        run_put(out, "rbd image %s %s", p->str[0], p->exists ? "has a lock" : "has no lock");
         if (p->str[1])
-            put(out, " with id \"%s\"", p->str[1]);
+            run_put(out, " with id \"%s\"", p->str[1]);
         if (p->str[2])
-            put(out, " held by %s", p->str[2]);
+            run_put(out, " held by %s", p->str[2]);
         break;
     case RUN_P_RBD_WATCHER:
-        put(out, "rbd image %s %s", p->str[0], p->exists ? "has a watcher" : "has no watcher");
+        run_put(out, "rbd image %s %s", p->str[0], p->exists ? "has a watcher" : "has no watcher");
         if (p->str[1])
-            put(out, " at %s", p->str[1]);
+            run_put(out, " at %s", p->str[1]);
         break;
     case RUN_P_RBD_BLOCKLIST:
-        put(out, "%s is %sblocklisted", p->str[0], p->exists ? "" : "not ");
+        run_put(out, "%s is %sblocklisted", p->str[0], p->exists ? "" : "not ");
         break;
     case RUN_P_RBD_AUDIT:
         if (p->ops) {
-            put(out, "the rbd store carried out, in this order:");
+            run_put(out, "the rbd store carried out, in this order:");
             for (size_t i = 0; i < p->nops; i++) {
                 char *m = json_dumps(json_array_get(p->ops, i), JSON_COMPACT);
-                put(out, "%s %s", i ? "," : "", m ? m : "?");
+                run_put(out, "%s %s", i ? "," : "", m ? m : "?");
                 free(m);
             }
         } else {
             char *m = json_dumps(json_object_get(p->spec, "match"), JSON_COMPACT);
-            put(out, "the rbd store carried out %s operation%s matching %s",
-                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count), m ? m : "?");
+            run_put(out, "the rbd store carried out %s operation%s matching %s",
+                    run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count), m ? m : "?");
             free(m);
         }
         break;
-    case RUN_P_PROC_STARTED: put(out, "process %s started", proc_name(p)); break;
-    case RUN_P_PROC_RUNNING: put(out, "process %s is running", proc_name(p)); break;
-    case RUN_P_PROC_READY: put(out, "process %s is ready", proc_name(p)); break;
+    case RUN_P_PROC_STARTED:
+        run_put(out, "process %s started", proc_name(p));
+        break;
+    case RUN_P_PROC_RUNNING:
+        run_put(out, "process %s is running", proc_name(p));
+        break;
+    case RUN_P_PROC_READY:
+        run_put(out, "process %s is ready", proc_name(p));
+        break;
     case RUN_P_PROC_EXITED:
-        put(out, "process %s exited", proc_name(p));
+        run_put(out, "process %s exited", proc_name(p));
         if (p->exit_code >= 0)
-            put(out, " with code %d", p->exit_code);
+            run_put(out, " with code %d", p->exit_code);
         if (p->exit_signal > 0)
-            put(out, " killed by %s", run_signal_name(p->exit_signal));
+            run_put(out, " killed by %s", run_signal_name(p->exit_signal));
         break;
     case RUN_P_PROC_RESTARTS:
-        put(out, "process %s restarted %s time%s", proc_name(p),
-            run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count));
+        run_put(out, "process %s restarted %s time%s", proc_name(p),
+                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count));
         break;
     case RUN_P_PROC_OUTPUT:
-        put(out, "process %s printed %s line%s matching /%s/ on %s", proc_name(p),
-            run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count),
-            json_string_value(json_object_get(p->spec, "pattern")),
-            p->out_streams == 1 ? "stdout" : p->out_streams == 2 ? "stderr" : "stdout or stderr");
+        run_put(out, "process %s printed %s line%s matching /%s/ on %s", proc_name(p),
+                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count),
+                json_string_value(json_object_get(p->spec, "pattern")),
+                p->out_streams == 1   ? "stdout"
+                : p->out_streams == 2 ? "stderr"
+                                      : "stdout or stderr");
         break;
     case RUN_P_FILE:
-        put(out, "file %s %s", p->path, p->exists ? "exists" : "does not exist");
+        run_put(out, "file %s %s", p->path, p->exists ? "exists" : "does not exist");
         if (p->contains)
-            put(out, " and contains \"%s\"", p->contains);
+            run_put(out, " and contains \"%s\"", p->contains);
         if (p->has_re)
-            put(out, " and matches /%s/", json_string_value(json_object_get(p->spec, "matches")));
+            run_put(out, " and matches /%s/",
+                    json_string_value(json_object_get(p->spec, "matches")));
         if (p->equals)
-            put(out, " and equals \"%s\"", p->equals);
+            run_put(out, " and equals \"%s\"", p->equals);
         break;
     case RUN_P_STEP:
-        put(out, "step \"%s\" ran %s time%s",
-            json_string_value(json_object_get(p->spec, "step")),
-            run_count_render(&p->count, cnt, sizeof(cnt)),
-            plural(&p->count));
+        run_put(out, "step \"%s\" ran %s time%s",
+                json_string_value(json_object_get(p->spec, "step")),
+                run_count_render(&p->count, cnt, sizeof(cnt)), plural(&p->count));
         break;
     case RUN_P_TCP:
         if (p->port_tmpl)
-            put(out, "%s:%s accepts connections", p->host, p->port_tmpl);
+            run_put(out, "%s:%s accepts connections", p->host, p->port_tmpl);
         else
-            put(out, "%s:%d accepts connections", p->host, p->port);
+            run_put(out, "%s:%d accepts connections", p->host, p->port);
         break;
-    case RUN_P_KIND_N: break;
+    case RUN_P_KIND_N:
+        break;
     }
 }
 
@@ -771,8 +752,8 @@ bool run_http_match_entry(const run_http_match *m, const journal_entry *e)
     }
     if (m->identity && !fault_glob(m->identity, e->identity ? e->identity : ""))
         return false;
-    if (m->body && !memmem(e->req_body ? e->req_body : "", e->req_body_len, m->body,
-                           strlen(m->body)))
+    if (m->body &&
+        !memmem(e->req_body ? e->req_body : "", e->req_body_len, m->body, strlen(m->body)))
         return false;
     if (m->has_re && regexec(&m->body_re, e->req_body ? e->req_body : "", 0, NULL, 0) != 0)
         return false;
@@ -784,14 +765,14 @@ static int journal_scan(run_pred *p, run_world *w, buf *obs)
 {
     journal *j = w->journals[p->fake];
     if (!j) {
-        put(obs, "the %s fake is not running", run_fake_names[p->fake]);
+        run_put(obs, "the %s fake is not running", run_fake_names[p->fake]);
         return -ENODEV;
     }
     for (;;) {
         journal_entry **v = NULL;
         size_t n = 0;
         if (journal_list(j, p->seen_seq, 1024, &v, &n)) {
-            put(obs, "out of memory reading the %s journal", run_fake_names[p->fake]);
+            run_put(obs, "out of memory reading the %s journal", run_fake_names[p->fake]);
             return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
@@ -866,11 +847,11 @@ static int eval_file(run_pred *p, run_world *w, buf *obs)
     size_t len = 0;
     char *data = read_rel(w, p->path, &len);
     if (!data) {
-        put(obs, "%s does not exist", p->path);
+        run_put(obs, "%s does not exist", p->path);
         return !p->exists;
     }
     if (!p->exists) {
-        put(obs, "%s exists (%zu bytes)", p->path, len);
+        run_put(obs, "%s exists (%zu bytes)", p->path, len);
         free(data);
         return 0;
     }
@@ -882,9 +863,9 @@ static int eval_file(run_pred *p, run_world *w, buf *obs)
     if (ok && p->equals && (strlen(p->equals) != len || memcmp(data, p->equals, len) != 0))
         ok = 0;
     if (len <= 200)
-        put(obs, "%s holds \"%.*s\"", p->path, (int)len, data);
+        run_put(obs, "%s holds \"%.*s\"", p->path, (int)len, data);
     else
-        put(obs, "%s holds %zu bytes starting \"%.120s...\"", p->path, len, data);
+        run_put(obs, "%s holds %zu bytes starting \"%.120s...\"", p->path, len, data);
     free(data);
     return ok;
 }
@@ -896,13 +877,13 @@ static int eval_tcp(run_pred *p, run_world *w, buf *obs)
         efk_err e;
         efk_err_init(&e);
         if (!w->vars || run_tmpl_expand_str(w->vars, p->port_tmpl, &ps, &e)) {
-            put(obs, "port %s: %s", p->port_tmpl, e.msg);
+            run_put(obs, "port %s: %s", p->port_tmpl, e.msg);
             return 0;
         }
         char *end;
         long v = strtol(ps, &end, 10);
         if (!*ps || *end || v < 1 || v > 65535) {
-            put(obs, "port %s is \"%s\", not a port number", p->port_tmpl, ps);
+            run_put(obs, "port %s is \"%s\", not a port number", p->port_tmpl, ps);
             free(ps);
             return 0;
         }
@@ -911,14 +892,14 @@ static int eval_tcp(run_pred *p, run_world *w, buf *obs)
     }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        put(obs, "socket: %s", strerror(errno));
+        run_put(obs, "socket: %s", strerror(errno));
         return 0;
     }
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
     inet_pton(AF_INET, p->host, &a.sin_addr);
     int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-    put(obs, ok ? "%s:%d accepted a connection" : "%s:%d refused: %s", p->host, p->port,
-        strerror(errno));
+    run_put(obs, ok ? "%s:%d accepted a connection" : "%s:%d refused: %s", p->host, p->port,
+            strerror(errno));
     close(fd);
     return ok;
 }
@@ -938,21 +919,21 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
                 return r;
             if (p->kind == RUN_P_ALL && !r && result) {
                 result = 0;
-                put(obs, "not yet: ");
+                run_put(obs, "not yet: ");
                 describe(p->kids[i], obs);
                 buf tmp;
                 buf_init(&tmp, 4096);
                 run_pred_eval(p->kids[i], w, &tmp);
-                put(obs, " (%s)", tmp.data ? tmp.data : "");
+                run_put(obs, " (%s)", tmp.data ? tmp.data : "");
                 buf_cleanup(&tmp);
             }
             if (p->kind == RUN_P_ANY && r)
                 result = 1;
         }
         if (p->kind == RUN_P_ANY && !result)
-            put(obs, "none of the %zu conditions holds", p->nkids);
+            run_put(obs, "none of the %zu conditions holds", p->nkids);
         if (p->kind == RUN_P_ALL && result)
-            put(obs, "all %zu conditions hold", p->nkids);
+            run_put(obs, "all %zu conditions hold", p->nkids);
         return result;
     }
     case RUN_P_NOT: {
@@ -962,20 +943,20 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
     case RUN_P_JOURNAL:
         if ((rc = journal_scan(p, w, obs)))
             return rc;
-        put(obs, "%lld matching request%s", (long long)p->matches, p->matches == 1 ? "" : "s");
+        run_put(obs, "%lld matching request%s", (long long)p->matches, p->matches == 1 ? "" : "s");
         return run_count_ok(&p->count, p->matches);
     case RUN_P_JOURNAL_ORDER:
         if ((rc = journal_scan(p, w, obs)))
             return rc;
         if (!p->first_a && !p->first_b)
-            put(obs, "neither was seen");
+            run_put(obs, "neither was seen");
         else if (!p->first_a)
-            put(obs, "only the second was seen (entry %llu)", (unsigned long long)p->first_b);
+            run_put(obs, "only the second was seen (entry %llu)", (unsigned long long)p->first_b);
         else if (!p->first_b)
-            put(obs, "only the first was seen (entry %llu)", (unsigned long long)p->first_a);
+            run_put(obs, "only the first was seen (entry %llu)", (unsigned long long)p->first_a);
         else
-            put(obs, "first seen at entry %llu, second at entry %llu",
-                (unsigned long long)p->first_a, (unsigned long long)p->first_b);
+            run_put(obs, "first seen at entry %llu, second at entry %llu",
+                    (unsigned long long)p->first_a, (unsigned long long)p->first_b);
         return p->first_a && p->first_b && p->first_a < p->first_b;
     case RUN_P_APISERVER_OBJECT:
     case RUN_P_ES_COUNT:
@@ -988,23 +969,23 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
         return run_fakes_eval(p, w, obs);
     case RUN_P_PROC_STARTED: {
         const run_proc *pr = &w->procs[p->proc].proc;
-        put(obs, "%s", run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
+        run_put(obs, "%s", run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
         return pr->starts > 0;
     }
     case RUN_P_PROC_RUNNING: {
         const run_proc *pr = &w->procs[p->proc].proc;
-        put(obs, "%s", run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
+        run_put(obs, "%s", run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
         return pr->state == RUN_PROC_RUNNING;
     }
     case RUN_P_PROC_READY: {
         const run_proc_rt *pr = &w->procs[p->proc];
-        put(obs, "%s, %s", pr->ready ? "ready" : "not ready",
-            run_proc_describe(&pr->proc, run_world_now(w), d, sizeof(d)));
+        run_put(obs, "%s, %s", pr->ready ? "ready" : "not ready",
+                run_proc_describe(&pr->proc, run_world_now(w), d, sizeof(d)));
         return pr->ready && pr->proc.state == RUN_PROC_RUNNING;
     }
     case RUN_P_PROC_EXITED: {
         const run_proc *pr = &w->procs[p->proc].proc;
-        put(obs, "%s", run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
+        run_put(obs, "%s", run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
         /* it must be down now, with the last exit as asked */
         if (!pr->exited_once || pr->state == RUN_PROC_RUNNING || pr->state == RUN_PROC_STOPPING)
             return 0;
@@ -1016,8 +997,9 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
     }
     case RUN_P_PROC_RESTARTS: {
         const run_proc *pr = &w->procs[p->proc].proc;
-        put(obs, "%llu restart%s; %s", (unsigned long long)pr->restarts,
-            pr->restarts == 1 ? "" : "s", run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
+        run_put(obs, "%llu restart%s; %s", (unsigned long long)pr->restarts,
+                pr->restarts == 1 ? "" : "s",
+                run_proc_describe(pr, run_world_now(w), d, sizeof(d)));
         return run_count_ok(&p->count, (int64_t)pr->restarts);
     }
     case RUN_P_PROC_OUTPUT: {
@@ -1028,17 +1010,20 @@ int run_pred_eval(run_pred *p, run_world *w, buf *obs)
         for (int s = 0; s < 2; s++)
             if (p->partial[s].len && regexec(&p->re, p->partial[s].data, 0, NULL, 0) == 0)
                 n++;
-        put(obs, "%lld matching line%s", (long long)n, n == 1 ? "" : "s");
+        run_put(obs, "%lld matching line%s", (long long)n, n == 1 ? "" : "s");
         return run_count_ok(&p->count, n);
     }
-    case RUN_P_FILE: return eval_file(p, w, obs);
+    case RUN_P_FILE:
+        return eval_file(p, w, obs);
     case RUN_P_STEP: {
         const run_step_rt *s = &w->steps[p->step];
-        put(obs, "it ran %llu time%s", (unsigned long long)s->runs, s->runs == 1 ? "" : "s");
+        run_put(obs, "it ran %llu time%s", (unsigned long long)s->runs, s->runs == 1 ? "" : "s");
         return run_count_ok(&p->count, (int64_t)s->runs);
     }
-    case RUN_P_TCP: return eval_tcp(p, w, obs);
-    case RUN_P_KIND_N: break;
+    case RUN_P_TCP:
+        return eval_tcp(p, w, obs);
+    case RUN_P_KIND_N:
+        break;
     }
     return -EINVAL;
 }
@@ -1066,18 +1051,17 @@ static void journal_tail(run_world *w, run_fake_id f, const run_http_match *m, b
     if (k == 0)
         for (size_t i = n; i-- > 0 && k < CONTEXT_ENTRIES;)
             idx[k++] = i;
-    put(out, "\n    last %zu of %llu %s journal entries%s:", k, (unsigned long long)added,
-        run_fake_names[f], m && m->path && k && fault_glob(m->path, v[idx[0]]->path)
-                               ? " on that path"
-                               : "");
+    run_put(out, "\n    last %zu of %llu %s journal entries%s:", k, (unsigned long long)added,
+            run_fake_names[f],
+            m && m->path && k && fault_glob(m->path, v[idx[0]]->path) ? " on that path" : "");
     if (k == 0)
-        put(out, " (none)");
+        run_put(out, " (none)");
     for (size_t i = k; i-- > 0;) {
         const journal_entry *e = v[idx[i]];
-        put(out, "\n      #%llu %s %s%s%s -> %d", (unsigned long long)e->seq, e->method, e->path,
-            e->query && *e->query ? "?" : "", e->query ? e->query : "", e->status);
+        run_put(out, "\n      #%llu %s %s%s%s -> %d", (unsigned long long)e->seq, e->method,
+                e->path, e->query && *e->query ? "?" : "", e->query ? e->query : "", e->status);
         if (e->fault && *e->fault)
-            put(out, " (fault %s)", e->fault);
+            run_put(out, " (fault %s)", e->fault);
         if (e->req_body_len) {
             /* one line per entry: control characters shown escaped */
             char shown[420];
@@ -1092,7 +1076,7 @@ static void journal_tail(run_world *w, run_fake_id f, const run_http_match *m, b
                     shown[sn++] = (char)ch;
             }
             shown[sn] = '\0';
-            put(out, " body %s%s", shown, e->req_body_len > 100 ? "..." : "");
+            run_put(out, " body %s%s", shown, e->req_body_len > 100 ? "..." : "");
         }
     }
     journal_entries_free(v, n);
@@ -1120,11 +1104,11 @@ static void file_tail(const char *path, const char *label, buf *out)
                     lines++;
             if (*s == '\n')
                 s++;
-            put(out, "\n    last lines of %s:", label);
+            run_put(out, "\n    last lines of %s:", label);
             for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n"))
-                put(out, "\n      | %s", line);
+                run_put(out, "\n      | %s", line);
         } else {
-            put(out, "\n    %s is empty", label);
+            run_put(out, "\n    %s is empty", label);
         }
     }
     close(fd);
@@ -1141,10 +1125,16 @@ void run_pred_context(const run_pred *p, run_world *w, buf *out)
             run_pred_context(p->kids[i], w, out);
         break;
     case RUN_P_JOURNAL:
-    case RUN_P_JOURNAL_ORDER: journal_tail(w, p->fake, &p->m, out); break;
-    case RUN_P_APISERVER_OBJECT: journal_tail(w, RUN_FAKE_APISERVER, NULL, out); break;
+    case RUN_P_JOURNAL_ORDER:
+        journal_tail(w, p->fake, &p->m, out);
+        break;
+    case RUN_P_APISERVER_OBJECT:
+        journal_tail(w, RUN_FAKE_APISERVER, NULL, out);
+        break;
     case RUN_P_ES_COUNT:
-    case RUN_P_ES_FIELD: journal_tail(w, RUN_FAKE_ES, NULL, out); break;
+    case RUN_P_ES_FIELD:
+        journal_tail(w, RUN_FAKE_ES, NULL, out);
+        break;
     case RUN_P_ES_DELIVERY:
         journal_tail(w, RUN_FAKE_ES, NULL, out);
         run_fakes_context(p, w, out);
@@ -1152,7 +1142,9 @@ void run_pred_context(const run_pred *p, run_world *w, buf *out)
     case RUN_P_RBD_LOCK:
     case RUN_P_RBD_WATCHER:
     case RUN_P_RBD_BLOCKLIST:
-    case RUN_P_RBD_AUDIT: run_fakes_context(p, w, out); break;
+    case RUN_P_RBD_AUDIT:
+        run_fakes_context(p, w, out);
+        break;
     case RUN_P_PROC_STARTED:
     case RUN_P_PROC_RUNNING:
     case RUN_P_PROC_READY:
@@ -1169,6 +1161,7 @@ void run_pred_context(const run_pred *p, run_world *w, buf *out)
     case RUN_P_FILE:
     case RUN_P_STEP:
     case RUN_P_TCP:
-    case RUN_P_KIND_N: break;
+    case RUN_P_KIND_N:
+        break;
     }
 }

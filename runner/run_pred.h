@@ -60,7 +60,7 @@ typedef enum run_pred_kind {
 extern const char *const run_pred_kind_names[RUN_P_KIND_N + 1];
 
 #define RUN_MATCH_MAX_HEADERS 8
-#define RUN_MATCH_MAX_STATUS 8
+#define RUN_MATCH_MAX_STATUS  8
 
 /* One HTTP exchange pattern (journal kinds). Strings borrowed from the doc. */
 typedef struct run_http_match {
@@ -72,9 +72,9 @@ typedef struct run_http_match {
     size_t nheaders;
     const char *header_names[RUN_MATCH_MAX_HEADERS];
     const char *header_values[RUN_MATCH_MAX_HEADERS]; /* globs */
-    const char *body;   /* substring of the request body */
+    const char *body;                                 /* substring of the request body */
     bool has_re;
-    regex_t body_re;    /* on the request body */
+    regex_t body_re;      /* on the request body */
     const char *identity; /* glob on the client certificate CN */
 } run_http_match;
 
@@ -100,17 +100,17 @@ struct run_pred {
     run_fake_id fake;
     run_http_match m, then; /* journal; journal.order: m first, then `then` */
     run_count count;
-    int proc;              /* index into world->procs */
-    int step;              /* index into world->steps */
-    int out_streams;       /* process.output: 1 stdout, 2 stderr, 3 both */
+    int proc;        /* index into world->procs */
+    int step;        /* index into world->steps */
+    int out_streams; /* process.output: 1 stdout, 2 stderr, 3 both */
     bool has_re;
-    regex_t re;            /* output pattern, file "matches", es.field "matches" */
-    int exit_code;         /* process.exited: -1 any */
-    int exit_signal;       /* 0 any */
+    regex_t re;      /* output pattern, file "matches", es.field "matches" */
+    int exit_code;   /* process.exited: -1 any */
+    int exit_signal; /* 0 any */
     bool exists;
-    const char *path;      /* file */
+    const char *path; /* file */
     const char *contains, *equals;
-    const char *host;      /* tcp */
+    const char *host; /* tcp */
     int port;
     const char *port_tmpl; /* tcp: a template like "${es.port}" instead of a number */
     const char *str[6];    /* kind-specific names (see run_pred.c) */
@@ -118,14 +118,14 @@ struct run_pred {
     json_t *value;         /* es.field "equals", apiserver.object "fields" */
     run_count dcount[5];   /* es.delivery: expected delivered lost duplicated reordered */
     bool dhas[5];
-    size_t nops;           /* rbd.audit "order": how many op matchers */
-    const json_t *ops;     /* the matchers (borrowed array) */
+    size_t nops;       /* rbd.audit "order": how many op matchers */
+    const json_t *ops; /* the matchers (borrowed array) */
     /* incremental state */
     uint64_t seen_seq;
     int64_t matches;
     uint64_t first_a, first_b; /* journal.order: seq of the first matches */
     off_t out_off[2];
-    buf partial[2];        /* an unfinished last line of each output file */
+    buf partial[2]; /* an unfinished last line of each output file */
 };
 
 /* Parse a condition at `ptr` in the doc. New tree (run_pred_free). */

@@ -94,6 +94,37 @@ char *run_proc_which(const char *prog, const char *path_value)
     return NULL;
 }
 
+int run_envv_set(char ***v, size_t *n, const char *name, const char *value)
+{
+    size_t nl = strlen(name);
+    char *e = NULL;
+    if (asprintf(&e, "%s=%s", name, value) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < *n; i++) {
+        if (strncmp((*v)[i], name, nl) == 0 && (*v)[i][nl] == '=') {
+            free((*v)[i]);
+            (*v)[i] = e;
+            return 0;
+        }
+    }
+    char **nv = realloc(*v, (*n + 2) * sizeof(*nv));
+    if (!nv) {
+        free(e);
+        return -ENOMEM;
+    }
+    *v = nv;
+    nv[(*n)++] = e;
+    nv[*n] = NULL;
+    return 0;
+}
+
+void run_envv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
 static const char *env_get(char *const envp[], const char *name)
 {
     size_t n = strlen(name);
@@ -115,8 +146,8 @@ int run_proc_start(run_proc *p, char *const argv[], char *const envp[], const ch
     exe = run_proc_which(argv[0], env_get(envp, "PATH"));
     if (!exe) {
         rc = efk_err_set(err, -ENOENT,
-                         "process \"%s\": program \"%s\" not found or not executable%s%s",
-                         p->name, argv[0], strchr(argv[0], '/') ? "" : " on PATH ",
+                         "process \"%s\": program \"%s\" not found or not executable%s%s", p->name,
+                         argv[0], strchr(argv[0], '/') ? "" : " on PATH ",
                          strchr(argv[0], '/') ? "" : (env_get(envp, "PATH") ?: "(unset)"));
         goto out;
     }
@@ -230,8 +261,8 @@ void run_proc_reaped(run_proc *p, int status, int64_t now_ns)
         p->restart_at_ns = now_ns;
         return;
     }
-    if (!p->stop_wanted && (p->restart == RUN_RESTART_ALWAYS ||
-                            (p->restart == RUN_RESTART_ON_FAILURE && failed))) {
+    if (!p->stop_wanted &&
+        (p->restart == RUN_RESTART_ALWAYS || (p->restart == RUN_RESTART_ON_FAILURE && failed))) {
         p->state = RUN_PROC_BACKOFF;
         p->restart_at_ns = run_backoff_restart_at(&p->backoff, now_ns);
         return;
@@ -301,12 +332,16 @@ const char *run_proc_describe(const run_proc *p, int64_t now_ns, char *out, size
             snprintf(last, sizeof(last), "exited with code %d", p->exit_code);
     }
     switch (p->state) {
-    case RUN_PROC_IDLE: snprintf(out, outsz, "never started"); break;
+    case RUN_PROC_IDLE:
+        snprintf(out, outsz, "never started");
+        break;
     case RUN_PROC_RUNNING:
         snprintf(out, outsz, "running (pid %d, %llu restarts)", (int)p->pid,
                  (unsigned long long)p->restarts);
         break;
-    case RUN_PROC_STOPPING: snprintf(out, outsz, "stopping (pid %d)", (int)p->pid); break;
+    case RUN_PROC_STOPPING:
+        snprintf(out, outsz, "stopping (pid %d)", (int)p->pid);
+        break;
     case RUN_PROC_BACKOFF:
         snprintf(out, outsz, "%s; back-off: restart in %s (%llu restarts so far)", last,
                  duration_render(p->restart_at_ns > now_ns ? p->restart_at_ns - now_ns : 0, d,

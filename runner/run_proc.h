@@ -32,7 +32,7 @@
 #include "core/err.h"
 
 #define RUN_BACKOFF_INITIAL_NS (INT64_C(10) * 1000000000)
-#define RUN_BACKOFF_MAX_NS (INT64_C(300) * 1000000000)
+#define RUN_BACKOFF_MAX_NS     (INT64_C(300) * 1000000000)
 
 /* ---- the kubelet back-off ---- */
 typedef struct run_backoff {
@@ -66,22 +66,22 @@ typedef enum run_proc_state {
 } run_proc_state;
 
 typedef struct run_proc {
-    const char *name;     /* borrowed */
+    const char *name; /* borrowed */
     run_restart restart;
-    int64_t grace_ns;     /* SIGTERM to SIGKILL */
+    int64_t grace_ns; /* SIGTERM to SIGKILL */
     run_backoff backoff;
     run_proc_state state;
-    pid_t pid;            /* the group leader (and pgid); 0 when none */
+    pid_t pid; /* the group leader (and pgid); 0 when none */
     int64_t started_ns, exited_ns;
-    bool exited_once;     /* exit_code/exit_signal are valid */
-    int exit_code;        /* -1 when killed by a signal */
-    int exit_signal;      /* 0 when it exited normally */
-    uint64_t starts;      /* times started */
-    uint64_t restarts;    /* restarts (policy or process.restart) */
+    bool exited_once;  /* exit_code/exit_signal are valid */
+    int exit_code;     /* -1 when killed by a signal */
+    int exit_signal;   /* 0 when it exited normally */
+    uint64_t starts;   /* times started */
+    uint64_t restarts; /* restarts (policy or process.restart) */
     int64_t restart_at_ns;
-    int64_t kill_at_ns;   /* STOPPING: when SIGKILL goes */
-    bool stop_wanted;     /* an intentional stop: no policy restart */
-    bool restart_wanted;  /* process.restart: start again once it is gone */
+    int64_t kill_at_ns;  /* STOPPING: when SIGKILL goes */
+    bool stop_wanted;    /* an intentional stop: no policy restart */
+    bool restart_wanted; /* process.restart: start again once it is gone */
 } run_proc;
 
 /* Initialise (not started). `name` is borrowed. */
@@ -96,6 +96,13 @@ void run_proc_init(run_proc *p, const char *name, run_restart restart, int64_t g
 int run_proc_start(run_proc *p, char *const argv[], char *const envp[], const char *cwd,
                    const char *out_path, const char *err_path, int64_t now_ns, efk_err *err)
     __attribute__((warn_unused_result));
+
+/* Set NAME=value in a NULL-terminated environment array (*v, *n entries,
+ * grown with realloc; an earlier NAME is replaced). 0 or -ENOMEM. */
+int run_envv_set(char ***v, size_t *n, const char *name, const char *value)
+    __attribute__((warn_unused_result));
+/* Free such an array. */
+void run_envv_free(char **v);
 
 /* Resolve a program name against a PATH value: a new string (caller frees),
  * or NULL when there is no executable file by that name. */

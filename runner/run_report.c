@@ -70,11 +70,10 @@ json_t *run_result_render(const run_result *r)
     for (size_t i = 0; i < r->nmessages; i++)
         json_array_append_new(msgs, json_string(r->messages[i]));
     return json_pack("{s:s?, s:s?, s:o, s:s, s:I, s:I, s:b, s:s?, s:b, s:o, s:I, s:I}", "file",
-                     r->file, "name", r->name, "tags", tags, "status",
-                     run_status_names[r->status], "dur_ns", (json_int_t)r->dur_ns, "seed",
-                     (json_int_t)r->seed, "has_seed", r->has_seed, "workdir", r->workdir, "kept",
-                     r->kept, "messages", msgs, "passed", (json_int_t)r->passed, "checked",
-                     (json_int_t)r->checked);
+                     r->file, "name", r->name, "tags", tags, "status", run_status_names[r->status],
+                     "dur_ns", (json_int_t)r->dur_ns, "seed", (json_int_t)r->seed, "has_seed",
+                     r->has_seed, "workdir", r->workdir, "kept", r->kept, "messages", msgs,
+                     "passed", (json_int_t)r->passed, "checked", (json_int_t)r->checked);
 }
 
 static char *dupj(const json_t *v)
@@ -107,8 +106,9 @@ int run_result_parse(const json_t *j, run_result *r)
         return -ENOMEM;
     size_t i;
     json_t *x;
-    json_array_foreach(tags, i, x) r->tags[i] = dupj(x);
-    json_array_foreach(json_object_get(j, "messages"), i, x) {
+    json_array_foreach (tags, i, x)
+        r->tags[i] = dupj(x);
+    json_array_foreach (json_object_get(j, "messages"), i, x) {
         if (json_is_string(x) && run_result_add(r, json_string_value(x)))
             return -ENOMEM;
     }
@@ -117,12 +117,12 @@ int run_result_parse(const json_t *j, run_result *r)
 
 /* ---- human ---- */
 
-#define C_RESET "\033[0m"
-#define C_GREEN "\033[32m"
-#define C_RED "\033[31m"
+#define C_RESET  "\033[0m"
+#define C_GREEN  "\033[32m"
+#define C_RED    "\033[31m"
 #define C_YELLOW "\033[33m"
-#define C_BOLD "\033[1m"
-#define C_DIM "\033[2m"
+#define C_BOLD   "\033[1m"
+#define C_DIM    "\033[2m"
 
 static const char *col(const run_report_opts *o, const char *c)
 {
@@ -208,8 +208,8 @@ void run_report_tap(buf *out, const run_result *rs, size_t n)
         const run_result *r = &rs[i];
         char d[32];
         duration_render(r->dur_ns, d, sizeof(d));
-        rc = buf_printf(out, "%s %zu - %s # %s%s\n", r->status == RUN_PASS ? "ok" : "not ok",
-                        i + 1, r->name ? r->name : "?", r->status == RUN_ERROR ? "ERROR " : "", d);
+        rc = buf_printf(out, "%s %zu - %s # %s%s\n", r->status == RUN_PASS ? "ok" : "not ok", i + 1,
+                        r->name ? r->name : "?", r->status == RUN_ERROR ? "ERROR " : "", d);
         if (rc || r->status == RUN_PASS)
             continue;
         rc = buf_printf(out, "  ---\n  file: %s\n", r->file ? r->file : "?");
@@ -236,14 +236,26 @@ int run_xml_escape(buf *out, const char *s)
     int rc = 0;
     for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
         switch (*p) {
-        case '<': rc = buf_puts(out, "&lt;"); break;
-        case '>': rc = buf_puts(out, "&gt;"); break;
-        case '&': rc = buf_puts(out, "&amp;"); break;
-        case '"': rc = buf_puts(out, "&quot;"); break;
-        case '\'': rc = buf_puts(out, "&apos;"); break;
+        case '<':
+            rc = buf_puts(out, "&lt;");
+            break;
+        case '>':
+            rc = buf_puts(out, "&gt;");
+            break;
+        case '&':
+            rc = buf_puts(out, "&amp;");
+            break;
+        case '"':
+            rc = buf_puts(out, "&quot;");
+            break;
+        case '\'':
+            rc = buf_puts(out, "&apos;");
+            break;
         case '\n':
         case '\t':
-        case '\r': rc = buf_append(out, p, 1); break;
+        case '\r':
+            rc = buf_append(out, p, 1);
+            break;
         default:
             /* XML 1.0 has no place for other control characters */
             if (*p < 0x20)
@@ -287,14 +299,14 @@ int run_report_junit(buf *out, const run_result *rs, size_t n, int64_t wall_ns)
     char ts[48];
     clock_format_rfc3339((int64_t)time(NULL) * 1000000000, 0, ts);
     ts[strlen(ts) - 1] = '\0'; /* JUnit's timestamp has no zone suffix */
-    int rc = buf_printf(out,
-                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                        "<testsuites name=\"efksim\" tests=\"%zu\" failures=\"%zu\" "
-                        "errors=\"%zu\" time=\"%.3f\">\n"
-                        "  <testsuite name=\"efksim\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-                        "skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n",
-                        n, fail, err, (double)wall_ns / 1e9, n, fail, err, (double)wall_ns / 1e9,
-                        ts);
+    int rc =
+        buf_printf(out,
+                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                   "<testsuites name=\"efksim\" tests=\"%zu\" failures=\"%zu\" "
+                   "errors=\"%zu\" time=\"%.3f\">\n"
+                   "  <testsuite name=\"efksim\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+                   "skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n",
+                   n, fail, err, (double)wall_ns / 1e9, n, fail, err, (double)wall_ns / 1e9, ts);
     for (size_t i = 0; !rc && i < n; i++) {
         const run_result *r = &rs[i];
         char cls[512];
@@ -329,7 +341,8 @@ int run_report_junit(buf *out, const run_result *rs, size_t n, int64_t wall_ns)
             free(first);
         }
         if (!rc)
-            rc = buf_printf(out, "\" type=\"%s\">", r->status == RUN_FAIL ? "expectation" : "error");
+            rc =
+                buf_printf(out, "\" type=\"%s\">", r->status == RUN_FAIL ? "expectation" : "error");
         for (size_t k = 0; !rc && k < r->nmessages; k++) {
             rc = run_xml_escape(out, r->messages[k]);
             if (!rc)

@@ -28,19 +28,19 @@ typedef enum run_status {
 extern const char *const run_status_names[3]; /* "PASS", "FAIL", "ERROR" */
 
 typedef struct run_result {
-    char *file;       /* as given */
+    char *file; /* as given */
     char *name;
-    char **tags;      /* NULL-terminated */
+    char **tags; /* NULL-terminated */
     run_status status;
     int64_t dur_ns;
     uint64_t seed;
-    bool has_seed;    /* the scenario got that far */
-    char *workdir;    /* where it ran; NULL when none was made */
-    bool kept;        /* the work dir was kept */
-    char **messages;  /* failures (or the error), each possibly multi-line */
+    bool has_seed;   /* the scenario got that far */
+    char *workdir;   /* where it ran; NULL when none was made */
+    bool kept;       /* the work dir was kept */
+    char **messages; /* failures (or the error), each possibly multi-line */
     size_t nmessages;
-    size_t passed;    /* expectations that held */
-    size_t checked;   /* expectations evaluated */
+    size_t passed;  /* expectations that held */
+    size_t checked; /* expectations evaluated */
 } run_result;
 
 void run_result_init(run_result *r);
@@ -54,7 +54,7 @@ json_t *run_result_render(const run_result *r);
 int run_result_parse(const json_t *j, run_result *r);
 
 typedef struct run_report_opts {
-    bool color;     /* ANSI colours (only when stdout is a terminal) */
+    bool color; /* ANSI colours (only when stdout is a terminal) */
     bool verbose;
 } run_report_opts;
 

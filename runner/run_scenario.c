@@ -10,18 +10,18 @@
 
 const char *const run_expect_mode_names[4] = {"end", "within", "always", "never"};
 
-static const char *const top_keys[] = {"$schema",  "name",     "description", "tags",
-                                       "seed",     "timeout",  "duration",    "backoff_scale",
-                                       "vars",     "fakes",    "logs",        "files",
-                                       "processes", "timeline", "expect",     NULL};
-static const char *const log_keys[] = {"stream", "pod",       "namespace", "container",
-                                       "container_id", "format", "output", "lines",
-                                       "rate",   "start",     "line_size", "rotate", NULL};
+static const char *const top_keys[] = {"$schema",   "name",     "description", "tags",
+                                       "seed",      "timeout",  "duration",    "backoff_scale",
+                                       "vars",      "fakes",    "logs",        "files",
+                                       "processes", "timeline", "expect",      NULL};
+static const char *const log_keys[] = {
+    "stream", "pod",  "namespace", "container", "container_id", "format", "output",
+    "lines",  "rate", "start",     "line_size", "rotate",       NULL};
 static const char *const rotate_keys[] = {"mode", "size", "keep", NULL};
 static const char *const file_keys[] = {"path", "template", "content", "render", "mode", NULL};
-static const char *const proc_keys[] = {"name",     "argv",    "env",      "inherit_env",
-                                        "cwd",      "identity", "start",   "ready",
-                                        "ready_timeout", "restart", "stop_grace", NULL};
+static const char *const proc_keys[] = {"name",          "argv",     "env",        "inherit_env",
+                                        "cwd",           "identity", "start",      "ready",
+                                        "ready_timeout", "restart",  "stop_grace", NULL};
 static const char *const step_keys[] = {"id", "at", "when", "repeat", "do", NULL};
 static const char *const repeat_keys[] = {"every", "times", "until", NULL};
 static const char *const expect_mods[] = {"name", "within", "always", "never", "from", NULL};
@@ -44,8 +44,7 @@ static int check_tmpl(run_ck *c, const run_scenario *s, const char *ptr, const c
     return run_doc_err(c->doc, c->err, -EINVAL, ptr, "%s", e.msg);
 }
 
-static int array_of(run_ck *c, const char *ptr, const json_t *root, const char *key,
-                    json_t **out)
+static int array_of(run_ck *c, const char *ptr, const json_t *root, const char *key, json_t **out)
 {
     int rc = ck_array(c, ptr, root, key, false, out);
     if (rc)
@@ -125,7 +124,7 @@ static int parse_header(run_ck *c, run_scenario *s, json_t *root)
                                "expected an object of names to strings");
         const char *k;
         json_t *v;
-        json_object_foreach(vars, k, v) {
+        json_object_foreach (vars, k, v) {
             char p[RUN_PTR_MAX], name[RUN_TMPL_NAME_MAX + 8];
             run_ptr_join(p, sizeof(p), "/vars", k);
             if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v))
@@ -222,7 +221,8 @@ static int parse_logs(run_ck *c, run_scenario *s, json_t *root)
                 run_ptr_join(p, sizeof(p), ptr, json_object_get(o, "stream") ? "stream" : "pod");
                 return dup_name(c, p, "log stream", l->stream);
             }
-            if (strcmp(s->logs[k].spec.pod, l->pod) == 0 && strcmp(s->logs[k].spec.ns, l->ns) == 0 &&
+            if (strcmp(s->logs[k].spec.pod, l->pod) == 0 &&
+                strcmp(s->logs[k].spec.ns, l->ns) == 0 &&
                 strcmp(s->logs[k].spec.container, l->container) == 0 && !l->container_id &&
                 !s->logs[k].spec.container_id) {
                 /* ids derive from the stream, so files differ; fine */
@@ -282,13 +282,12 @@ static int parse_files(run_ck *c, run_scenario *s, json_t *root)
             f->len = strlen(content);
             if (!f->text)
                 return oom(c);
-            if (f->render && (rc = check_tmpl(c, s, run_ptr_join(p, sizeof(p), ptr, "content"),
-                                              content)))
+            if (f->render &&
+                (rc = check_tmpl(c, s, run_ptr_join(p, sizeof(p), ptr, "content"), content)))
                 return rc;
             continue;
         }
-        f->template_path =
-            tmpl[0] == '/' ? strdup(tmpl) : fs_join(run_doc_dir(c->doc), tmpl);
+        f->template_path = tmpl[0] == '/' ? strdup(tmpl) : fs_join(run_doc_dir(c->doc), tmpl);
         if (!f->template_path)
             return oom(c);
         efk_err e;
@@ -303,8 +302,8 @@ static int parse_files(run_ck *c, run_scenario *s, json_t *root)
                 /* the place is in the template file */
                 int line, col;
                 run_tmpl_line_col(f->text, off, &line, &col);
-                efk_err_set(c->err, -EINVAL, "%s (rendered by %s %s)", e.msg,
-                            run_doc_file(c->doc), run_ptr_join(p, sizeof(p), ptr, "template"));
+                efk_err_set(c->err, -EINVAL, "%s (rendered by %s %s)", e.msg, run_doc_file(c->doc),
+                            run_ptr_join(p, sizeof(p), ptr, "template"));
                 efk_err_at(c->err, "");
                 efk_err_pos(c->err, f->template_path, line, col);
                 return -EINVAL;
@@ -334,7 +333,8 @@ static int collect_names(run_ck *c, run_scenario *s, json_t *root)
         run_proc_spec *p = &s->procs[i];
         const char *ptr = run_ptr_index(p->ptr, sizeof(p->ptr), "/processes", i);
         json_t *o = json_array_get(procs, i);
-        if ((rc = ck_object(c, ptr, o, proc_keys)) || (rc = ck_name(c, ptr, o, "name", true, &p->name)))
+        if ((rc = ck_object(c, ptr, o, proc_keys)) ||
+            (rc = ck_name(c, ptr, o, "name", true, &p->name)))
             return rc;
         for (size_t k = 0; k < i; k++)
             if (strcmp(s->proc_names[k], p->name) == 0) {
@@ -412,7 +412,7 @@ static int parse_processes(run_ck *c, run_scenario *s, json_t *root, const run_n
             size_t k = 0;
             const char *name;
             json_t *val;
-            json_object_foreach(env, name, val) {
+            json_object_foreach (env, name, val) {
                 char ep[RUN_PTR_MAX];
                 run_ptr_join(ep, sizeof(ep), q, name);
                 if (!*name || strchr(name, '='))
@@ -584,7 +584,7 @@ static int parse_expect(run_ck *c, run_scenario *s, json_t *root, const run_name
             return oom(c);
         const char *k;
         json_t *v;
-        json_object_foreach(o, k, v) {
+        json_object_foreach (o, k, v) {
             bool mod = false;
             for (const char *const *m = expect_mods; *m; m++)
                 mod = mod || strcmp(*m, k) == 0;
@@ -594,11 +594,8 @@ static int parse_expect(run_ck *c, run_scenario *s, json_t *root, const run_name
         if (json_object_size(kind_obj) != 1) {
             size_t n = json_object_size(kind_obj);
             json_decref(kind_obj);
-            char list[800] = "";
-            size_t len = 0;
-            for (int kk = 0; kk < RUN_P_KIND_N; kk++)
-                len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", kk ? ", " : "",
-                                        run_pred_kind_names[kk]);
+            char list[800];
+            run_join_names(run_pred_kind_names, list, sizeof(list));
             return run_doc_err(c->doc, c->err, -EINVAL, ptr,
                                "%s; an expectation is one kind (%s) with optional \"name\", "
                                "\"within\", \"always\", \"never\" and \"from\"",
@@ -621,11 +618,10 @@ static int parse_expect(run_ck *c, run_scenario *s, json_t *root, const run_name
             return run_doc_err(c->doc, c->err, -EINVAL, ptr,
                                "use at most one of \"within\", \"always\" and \"never\"");
         if ((json_object_get(o, "always") && !always) || (json_object_get(o, "never") && !never))
-            return run_doc_err(c->doc, c->err, -EINVAL,
-                               run_ptr_join(q, sizeof(q), ptr, json_object_get(o, "always")
-                                                                   ? "always"
-                                                                   : "never"),
-                               "expected true (leave the key out for an end-of-run check)");
+            return run_doc_err(
+                c->doc, c->err, -EINVAL,
+                run_ptr_join(q, sizeof(q), ptr, json_object_get(o, "always") ? "always" : "never"),
+                "expected true (leave the key out for an end-of-run check)");
         e->mode = has_within ? RUN_EXPECT_WITHIN
                   : always   ? RUN_EXPECT_ALWAYS
                   : never    ? RUN_EXPECT_NEVER
@@ -662,8 +658,8 @@ static int parse_expect(run_ck *c, run_scenario *s, json_t *root, const run_name
 /* The template names every scenario has, then the fakes' and identities'. */
 static int declare_vars(run_scenario *s)
 {
-    static const char *const base[] = {"workdir", "bin",           "ca",   "log_dir",
-                                       "seed",    "scenario.dir",  "scenario.name", NULL};
+    static const char *const base[] = {"workdir",      "bin",           "ca", "log_dir", "seed",
+                                       "scenario.dir", "scenario.name", NULL};
     int rc;
     for (const char *const *b = base; *b; b++)
         if ((rc = run_vars_set(s->vars, *b, NULL)))

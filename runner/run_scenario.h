@@ -30,32 +30,32 @@
 
 #define RUN_SCENARIO_MAX_ITEMS 1000 /* processes, logs, files, steps, expectations each */
 #define RUN_DEFAULT_TIMEOUT_NS (INT64_C(60) * 1000000000)
-#define RUN_DEFAULT_GRACE_NS (INT64_C(5) * 1000000000)
+#define RUN_DEFAULT_GRACE_NS   (INT64_C(5) * 1000000000)
 
 typedef struct run_file_spec {
     char ptr[RUN_PTR_MAX];
-    const char *path;      /* relative to the work dir */
-    char *text;            /* owned: the template (or verbatim content) */
+    const char *path; /* relative to the work dir */
+    char *text;       /* owned: the template (or verbatim content) */
     size_t len;
-    char *template_path;   /* owned: where the template came from, or NULL (inline) */
-    bool render;           /* expand ${...}; false: copy as is */
+    char *template_path; /* owned: where the template came from, or NULL (inline) */
+    bool render;         /* expand ${...}; false: copy as is */
     mode_t mode;
 } run_file_spec;
 
 typedef struct run_proc_spec {
     char ptr[RUN_PTR_MAX];
     const char *name;
-    const char **argv;     /* templates; NULL-terminated */
+    const char **argv; /* templates; NULL-terminated */
     size_t argc;
     const char **env_names, **env_values; /* templates */
     size_t nenv;
-    const char **inherit;  /* names passed through from the runner's environment */
+    const char **inherit; /* names passed through from the runner's environment */
     size_t ninherit;
-    const char *cwd;       /* template; NULL: the work dir */
-    const char *identity;  /* put this identity's files in the env; NULL: the default */
-    bool manual;           /* "start": false: only process.start starts it */
-    run_pred *start;       /* start when this holds; NULL: at once */
-    run_pred *ready;       /* ready when this holds; NULL: ready once started */
+    const char *cwd;          /* template; NULL: the work dir */
+    const char *identity;     /* put this identity's files in the env; NULL: the default */
+    bool manual;              /* "start": false: only process.start starts it */
+    run_pred *start;          /* start when this holds; NULL: at once */
+    run_pred *ready;          /* ready when this holds; NULL: ready once started */
     int64_t ready_timeout_ns; /* 0: the scenario timeout */
     run_restart restart;
     int64_t grace_ns;
@@ -63,14 +63,14 @@ typedef struct run_proc_spec {
 
 typedef struct run_step_spec {
     char ptr[RUN_PTR_MAX];
-    const char *id;        /* given, or "timeline/N" */
+    const char *id; /* given, or "timeline/N" */
     bool has_at;
     int64_t at_ns;
     run_pred *when;
     bool repeat;
     int64_t every_ns;
-    uint64_t times;        /* total runs; 0: no limit (repeat until the end) */
-    run_pred *until;       /* stop repeating once this holds */
+    uint64_t times;  /* total runs; 0: no limit (repeat until the end) */
+    run_pred *until; /* stop repeating once this holds */
     run_action *actions;
     size_t nactions;
 } run_step_spec;
@@ -86,11 +86,11 @@ extern const char *const run_expect_mode_names[4];
 
 typedef struct run_expect_spec {
     char ptr[RUN_PTR_MAX];
-    const char *name;      /* given, or made from the kind ("expect/3 process.exited") */
-    char *made_name;       /* owned when made */
+    const char *name; /* given, or made from the kind ("expect/3 process.exited") */
+    char *made_name;  /* owned when made */
     run_expect_mode mode;
     int64_t within_ns;
-    int from_step;         /* -1: measured from the scenario start */
+    int from_step; /* -1: measured from the scenario start */
     run_pred *pred;
 } run_expect_spec;
 
@@ -109,7 +109,7 @@ typedef struct run_scenario {
     uint64_t seed;
     bool has_seed;
     int64_t timeout_ns;
-    int64_t duration_ns;   /* run at least this long */
+    int64_t duration_ns; /* run at least this long */
     double backoff_scale;
     run_fakes_cfg *fakes;
     run_log_item *logs;
@@ -122,7 +122,7 @@ typedef struct run_scenario {
     size_t nsteps;
     run_expect_spec *expects;
     size_t nexpects;
-    run_vars *vars;        /* every template name, declared (values set at run time) */
+    run_vars *vars; /* every template name, declared (values set at run time) */
     const char **proc_names, **step_names, **stream_names;
 } run_scenario;
 

@@ -9,7 +9,7 @@
 #include "core/fsutil.h"
 #include "run_json.h"
 
-#define MAX_DOCS 16
+#define MAX_DOCS  16
 #define MAX_DEPTH 64
 #define MAX_PATHS 20000
 
@@ -30,16 +30,37 @@ typedef struct snode {
     size_t doc;
 } snode;
 
+/* The schema files compiled in (runner/CMakeLists.txt), by path relative to
+ * scenarios/. They live under this pseudo-directory so relative $refs
+ * resolve the same way as on disk. */
+typedef struct efk_embedded_file {
+    const char *path;
+    const char *data;
+    size_t len;
+} efk_embedded_file;
+extern const efk_embedded_file run_schema_embedded[];
+#define EMBEDDED_DIR "(built-in)"
+
 const char *run_schema_default_dir(void)
 {
     const char *e = getenv("EFKSIM_SCHEMA_DIR");
     if (e && *e)
         return e;
-#ifdef EFKSIM_SCHEMA_DIR_DEFAULT
-    return EFKSIM_SCHEMA_DIR_DEFAULT;
-#else
+    return EMBEDDED_DIR;
+}
+
+/* Load a schema document from the built-in set or from disk. */
+static json_t *schema_file_load(const char *path, json_error_t *je)
+{
+    size_t dl = strlen(EMBEDDED_DIR);
+    if (strncmp(path, EMBEDDED_DIR "/", dl + 1) != 0)
+        return json_load_file(path, JSON_REJECT_DUPLICATES, je);
+    for (const efk_embedded_file *f = run_schema_embedded; f->path; f++)
+        if (strcmp(f->path, path + dl + 1) == 0)
+            return json_loadb(f->data, f->len, JSON_REJECT_DUPLICATES, je);
+    snprintf(je->text, sizeof(je->text), "no such built-in schema file");
+    je->line = 0;
     return NULL;
-#endif
 }
 
 static int load_doc(run_schema *s, const char *path, size_t *idx, efk_err *err)
@@ -52,7 +73,7 @@ static int load_doc(run_schema *s, const char *path, size_t *idx, efk_err *err)
     if (s->ndocs >= MAX_DOCS)
         return efk_err_set(err, -ENOSPC, "too many schema files");
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = schema_file_load(path, &je);
     if (!root)
         return efk_err_set(err, -EINVAL, "schema %s: %s (line %d)", path, je.text, je.line);
     s->docs[s->ndocs].path = strdup(path);
@@ -169,7 +190,8 @@ static unsigned node_types(run_schema *s, snode nd, int depth)
     } else if (json_is_array(t)) {
         size_t i;
         json_t *x;
-        json_array_foreach(t, i, x) mask |= type_bit(json_string_value(x) ?: "");
+        json_array_foreach (t, i, x)
+            mask |= type_bit(json_string_value(x) ?: "");
     }
     const char *comb[] = {"oneOf", "anyOf"};
     for (int k = 0; k < 2; k++) {
@@ -178,7 +200,8 @@ static unsigned node_types(run_schema *s, snode nd, int depth)
             unsigned m = 0;
             size_t i;
             json_t *x;
-            json_array_foreach(arr, i, x) m |= node_types(s, (snode){x, nd.doc}, depth + 1);
+            json_array_foreach (arr, i, x)
+                m |= node_types(s, (snode){x, nd.doc}, depth + 1);
             mask = mask ? (mask & m) : m;
         }
     }
@@ -186,7 +209,8 @@ static unsigned node_types(run_schema *s, snode nd, int depth)
     if (!mask && json_is_array(en)) {
         size_t i;
         json_t *x;
-        json_array_foreach(en, i, x) mask |= 1u << json_typeof(x);
+        json_array_foreach (en, i, x)
+            mask |= 1u << json_typeof(x);
     }
     const json_t *cn = json_object_get(nd.n, "const");
     if (!mask && cn)
@@ -230,8 +254,8 @@ static bool pattern_match(const char *pat, const char *str)
     return ok;
 }
 
-static int validate_object(run_schema *s, snode nd, const json_t *v, const char *ptr,
-                           efk_err *err, int depth)
+static int validate_object(run_schema *s, snode nd, const json_t *v, const char *ptr, efk_err *err,
+                           int depth)
 {
     const json_t *props = json_object_get(nd.n, "properties");
     const json_t *pprops = json_object_get(nd.n, "patternProperties");
@@ -239,7 +263,7 @@ static int validate_object(run_schema *s, snode nd, const json_t *v, const char 
     const json_t *req = json_object_get(nd.n, "required");
     size_t i;
     json_t *x;
-    json_array_foreach(req, i, x) {
+    json_array_foreach (req, i, x) {
         if (json_is_string(x) && !json_object_get(v, json_string_value(x)))
             return fail(err, ptr, "missing required key \"%s\"", json_string_value(x));
     }
@@ -251,7 +275,7 @@ static int validate_object(run_schema *s, snode nd, const json_t *v, const char 
         return fail(err, ptr, "expected at most %lld keys", (long long)json_integer_value(maxp));
     const char *k;
     json_t *val;
-    json_object_foreach((json_t *)v, k, val) {
+    json_object_foreach ((json_t *)v, k, val) {
         char p[RUN_PTR_MAX];
         run_ptr_join(p, sizeof(p), ptr, k);
         const json_t *sub = json_object_get(props, k);
@@ -264,7 +288,7 @@ static int validate_object(run_schema *s, snode nd, const json_t *v, const char 
         bool matched = false;
         const char *pk;
         json_t *pv;
-        json_object_foreach((json_t *)pprops, pk, pv) {
+        json_object_foreach ((json_t *)pprops, pk, pv) {
             if (pattern_match(pk, k)) {
                 matched = true;
                 if ((rc = validate(s, (snode){pv, nd.doc}, val, p, err, depth + 1)))
@@ -301,7 +325,8 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         } else {
             size_t i;
             json_t *x;
-            json_array_foreach(t, i, x) mask |= type_bit(json_string_value(x) ?: "");
+            json_array_foreach (t, i, x)
+                mask |= type_bit(json_string_value(x) ?: "");
         }
         if (mask & (1u << JSON_TRUE))
             mask |= 1u << JSON_FALSE;
@@ -319,7 +344,8 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         bool ok = false;
         size_t i;
         json_t *x;
-        json_array_foreach(en, i, x) ok = ok || json_equal_any(x, v);
+        json_array_foreach (en, i, x)
+            ok = ok || json_equal_any(x, v);
         if (!ok)
             return fail(err, ptr, "not one of the allowed values");
     }
@@ -353,12 +379,13 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         const json_t *mi = json_object_get(nd.n, "minItems");
         const json_t *ma = json_object_get(nd.n, "maxItems");
         if (json_is_integer(mi) && (json_int_t)json_array_size(v) < json_integer_value(mi))
-            return fail(err, ptr, "expected at least %lld items", (long long)json_integer_value(mi));
+            return fail(err, ptr, "expected at least %lld items",
+                        (long long)json_integer_value(mi));
         if (json_is_integer(ma) && (json_int_t)json_array_size(v) > json_integer_value(ma))
             return fail(err, ptr, "expected at most %lld items", (long long)json_integer_value(ma));
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x) {
+        json_array_foreach (v, i, x) {
             char p[RUN_PTR_MAX];
             run_ptr_index(p, sizeof(p), ptr, i);
             const json_t *sub = i < json_array_size(prefix) ? json_array_get(prefix, i) : items;
@@ -373,7 +400,7 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
     const json_t *all = json_object_get(nd.n, "allOf");
     size_t i;
     json_t *x;
-    json_array_foreach(all, i, x) {
+    json_array_foreach (all, i, x) {
         int rc = validate(s, (snode){x, nd.doc}, v, ptr, err, depth + 1);
         if (rc)
             return rc;
@@ -387,7 +414,7 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         efk_err first;
         efk_err_init(&first);
         bool have_first = false;
-        json_array_foreach(arr, i, x) {
+        json_array_foreach (arr, i, x) {
             efk_err e;
             efk_err_init(&e);
             if (validate(s, (snode){x, nd.doc}, v, ptr, &e, depth + 1) == 0)
@@ -431,7 +458,7 @@ static size_t alternatives(run_schema *s, snode nd, snode *out, size_t max, int 
         const json_t *arr = json_object_get(nd.n, comb[k]);
         size_t i;
         json_t *x;
-        json_array_foreach(arr, i, x) {
+        json_array_foreach (arr, i, x) {
             if (n < max)
                 n += alternatives(s, (snode){x, nd.doc}, out + n, max - n, depth + 1);
         }
@@ -470,7 +497,7 @@ static size_t child(run_schema *s, snode nd, const char *seg, snode *out, size_t
         const char *pk;
         json_t *pv;
         bool found = false;
-        json_object_foreach((json_t *)json_object_get(alts[i].n, "patternProperties"), pk, pv) {
+        json_object_foreach ((json_t *)json_object_get(alts[i].n, "patternProperties"), pk, pv) {
             if (!found && n < max && pattern_match(pk, seg)) {
                 out[n++] = (snode){pv, alts[i].doc};
                 found = true;
@@ -561,7 +588,7 @@ static void walk_paths(run_schema *s, snode nd, const char *prefix, int depth, i
     for (size_t i = 0; i < na; i++) {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)json_object_get(alts[i].n, "properties"), k, v) {
+        json_object_foreach ((json_t *)json_object_get(alts[i].n, "properties"), k, v) {
             char p[512];
             snprintf(p, sizeof(p), "%s%s%s", prefix, *prefix ? "." : "", k);
             padd(l, p);

@@ -14,8 +14,9 @@
  * oneOf/anyOf/allOf/not, minProperties/maxProperties. Anything else is ignored.
  * A $ref to a file that is not there is not checked (its owner checks it).
  *
- * The directory is $EFKSIM_SCHEMA_DIR, else the one compiled in
- * (EFKSIM_SCHEMA_DIR_DEFAULT).
+ * The schema files are compiled into efksim (every *.schema.json under scenarios/,
+ * in the pseudo-directory "(built-in)"); $EFKSIM_SCHEMA_DIR, a directory holding
+ * scenario.schema.json, overrides them while the schema is being edited.
  */
 #ifndef RUN_SCHEMA_H
 #define RUN_SCHEMA_H

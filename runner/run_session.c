@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,8 @@ typedef enum exp_state { EXP_PENDING = 0, EXP_PASSED, EXP_FAILED } exp_state;
 
 typedef struct exp_rt {
     exp_state state;
-    char *msg;       /* the failure, when failed */
-    int64_t at_ns;   /* when it settled */
+    char *msg;     /* the failure, when failed */
+    int64_t at_ns; /* when it settled */
 } exp_rt;
 
 struct run_session {
@@ -42,8 +43,8 @@ struct run_session {
     size_t nlogs_open;
     exp_rt *exps;
     run_result *res;
-    bool error;       /* could not run */
-    bool aborted;     /* stop the loop now */
+    bool error;   /* could not run */
+    bool aborted; /* stop the loop now */
     bool timed_out;
     bool interrupted;
     uint64_t seed;
@@ -79,19 +80,24 @@ static int64_t elapsed(run_session *s)
     return now(s) - s->w.start_ns;
 }
 
+static void add_msg(run_session *s, const char *fmt, va_list ap)
+{
+    char *m = NULL;
+    if (vasprintf(&m, fmt, ap) < 0)
+        m = NULL;
+    if (m)
+        run_result_add(s->res, m);
+    free(m);
+}
+
 /* Record a failure (the scenario fails but goes on). */
 static void fail(run_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(run_session *s, const char *fmt, ...)
 {
-    char *m = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&m, fmt, ap) < 0)
-        m = NULL;
+    add_msg(s, fmt, ap);
     va_end(ap);
-    if (m)
-        run_result_add(s->res, m);
-    free(m);
     if (s->res->status == RUN_PASS)
         s->res->status = RUN_FAIL;
 }
@@ -100,15 +106,10 @@ static void fail(run_session *s, const char *fmt, ...)
 static void error_out(run_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void error_out(run_session *s, const char *fmt, ...)
 {
-    char *m = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&m, fmt, ap) < 0)
-        m = NULL;
+    add_msg(s, fmt, ap);
     va_end(ap);
-    if (m)
-        run_result_add(s->res, m);
-    free(m);
     s->res->status = RUN_ERROR;
     s->error = true;
     s->aborted = true;
@@ -153,7 +154,7 @@ static int setup_vars(run_session *s)
     json_t *vars = json_object_get(run_doc_root(s->sc->doc), "vars");
     const char *k;
     json_t *v;
-    json_object_foreach(vars, k, v) {
+    json_object_foreach (vars, k, v) {
         char name[RUN_TMPL_NAME_MAX + 8];
         snprintf(name, sizeof(name), "vars.%s", k);
         char *val = json_is_string(v) ? strdup(json_string_value(v))
@@ -319,38 +320,6 @@ static int setup(run_session *s)
 
 /* ---- processes ---- */
 
-static int env_push(char ***v, size_t *n, const char *name, const char *value)
-{
-    /* replace an earlier setting of the same name */
-    size_t nl = strlen(name);
-    for (size_t i = 0; i < *n; i++) {
-        if (strncmp((*v)[i], name, nl) == 0 && (*v)[i][nl] == '=') {
-            char *e = NULL;
-            if (asprintf(&e, "%s=%s", name, value) < 0)
-                return -ENOMEM;
-            free((*v)[i]);
-            (*v)[i] = e;
-            return 0;
-        }
-    }
-    char **nv = realloc(*v, (*n + 2) * sizeof(*nv));
-    if (!nv)
-        return -ENOMEM;
-    *v = nv;
-    if (asprintf(&nv[*n], "%s=%s", name, value) < 0)
-        return -ENOMEM;
-    (*n)++;
-    nv[*n] = NULL;
-    return 0;
-}
-
-static void strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
 /* The environment of a process: minimal and documented (PATH with ${bin}
  * first, HOME and TMPDIR in the work dir, LANG, TZ), the serve contract
  * (EFKSIM_*, KUBECONFIG, ...) for its identity, what it inherits by name,
@@ -364,38 +333,39 @@ static int build_env(run_session *s, const run_proc_spec *ps, char ***out, efk_e
     snprintf(home, sizeof(home), "%s/home", s->wd.dir);
     snprintf(tmp, sizeof(tmp), "%s/tmp", s->wd.dir);
     int rc;
-    if ((rc = env_push(&v, &n, "PATH", path)) || (rc = env_push(&v, &n, "HOME", home)) ||
-        (rc = env_push(&v, &n, "TMPDIR", tmp)) || (rc = env_push(&v, &n, "LANG", "C.UTF-8")) ||
-        (rc = env_push(&v, &n, "TZ", "UTC")) ||
-        (rc = env_push(&v, &n, "EFKSIM_WORKDIR", s->wd.dir)) ||
-        (rc = env_push(&v, &n, "EFKSIM_CA", s->wd.ca_path)) ||
-        (rc = env_push(&v, &n, "EFKSIM_BIN", s->bin)) ||
-        (rc = env_push(&v, &n, "EFKSIM_LOG_DIR", s->wd.log_dir)))
+    if ((rc = run_envv_set(&v, &n, "PATH", path)) || (rc = run_envv_set(&v, &n, "HOME", home)) ||
+        (rc = run_envv_set(&v, &n, "TMPDIR", tmp)) ||
+        (rc = run_envv_set(&v, &n, "LANG", "C.UTF-8")) ||
+        (rc = run_envv_set(&v, &n, "TZ", "UTC")) ||
+        (rc = run_envv_set(&v, &n, "EFKSIM_WORKDIR", s->wd.dir)) ||
+        (rc = run_envv_set(&v, &n, "EFKSIM_CA", s->wd.ca_path)) ||
+        (rc = run_envv_set(&v, &n, "EFKSIM_BIN", s->bin)) ||
+        (rc = run_envv_set(&v, &n, "EFKSIM_LOG_DIR", s->wd.log_dir)))
         goto nomem;
     if ((rc = run_fakes_env(s->fakes, ps->identity, &v, &n)))
         goto nomem;
     for (size_t i = 0; i < ps->ninherit; i++) {
         const char *val = getenv(ps->inherit[i]);
-        if (val && (rc = env_push(&v, &n, ps->inherit[i], val)))
+        if (val && (rc = run_envv_set(&v, &n, ps->inherit[i], val)))
             goto nomem;
     }
     for (size_t i = 0; i < ps->nenv; i++) {
         char *val = NULL;
         if ((rc = run_tmpl_expand_str(s->sc->vars, ps->env_values[i], &val, e))) {
-            strv_free(v);
+            run_envv_free(v);
             return rc;
         }
-        rc = env_push(&v, &n, ps->env_names[i], val);
+        rc = run_envv_set(&v, &n, ps->env_names[i], val);
         free(val);
         if (rc)
             goto nomem;
     }
-    if (!v && (rc = env_push(&v, &n, "PATH", path)))
+    if (!v && (rc = run_envv_set(&v, &n, "PATH", path)))
         goto nomem;
     *out = v;
     return 0;
 nomem:
-    strv_free(v);
+    run_envv_free(v);
     return efk_err_set(e, -ENOMEM, "out of memory");
 }
 
@@ -422,8 +392,8 @@ static int start_proc(run_session *s, size_t i)
         pr->ready = false;
         /* a marker in the output files, so people reading them see restarts */
     }
-    strv_free(argv);
-    strv_free(envp);
+    run_envv_free(argv);
+    run_envv_free(envp);
     free(cwd);
     if (rc)
         error_out(s, "%s: %s", ps->ptr, e.msg[0] ? e.msg : strerror(-rc));
@@ -537,15 +507,20 @@ static int exec_action(run_session *s, const run_step_spec *st, const run_action
     if (a->kind >= RUN_A_PROCESS_START && a->kind <= RUN_A_PROCESS_RESTART)
         pr = &s->procs[a->proc];
     switch (a->kind) {
-    case RUN_A_WAIT: return 0; /* handled by the step */
+    case RUN_A_WAIT:
+        return 0; /* handled by the step */
     case RUN_A_PROCESS_START:
         if (pr->proc.state == RUN_PROC_RUNNING || pr->proc.state == RUN_PROC_STOPPING) {
             fail(s, "%s: process %s is already running", a->ptr, pr->proc.name);
             return 0;
         }
         return start_proc(s, (size_t)a->proc);
-    case RUN_A_PROCESS_STOP: run_proc_stop(&pr->proc, now(s), false); return 0;
-    case RUN_A_PROCESS_RESTART: run_proc_stop(&pr->proc, now(s), true); return 0;
+    case RUN_A_PROCESS_STOP:
+        run_proc_stop(&pr->proc, now(s), false);
+        return 0;
+    case RUN_A_PROCESS_RESTART:
+        run_proc_stop(&pr->proc, now(s), true);
+        return 0;
     case RUN_A_PROCESS_KILL:
         if ((rc = run_proc_signal(&pr->proc, a->sig)))
             fail(s, "%s: process %s is not running (%s)", a->ptr, pr->proc.name, strerror(-rc));
@@ -555,9 +530,15 @@ static int exec_action(run_session *s, const run_step_spec *st, const run_action
         run_fakes_expected(s->fakes, s->logs[a->log].spec.stream,
                            run_log_produced(&s->logs[a->log]));
         break;
-    case RUN_A_LOGS_ROTATE: rc = run_log_rotate(&s->logs[a->log], a->rotate, &e); break;
-    case RUN_A_LOGS_TRUNCATE: rc = run_log_truncate(&s->logs[a->log], &e); break;
-    default: rc = run_fakes_exec(s->fakes, a, &e); break;
+    case RUN_A_LOGS_ROTATE:
+        rc = run_log_rotate(&s->logs[a->log], a->rotate, &e);
+        break;
+    case RUN_A_LOGS_TRUNCATE:
+        rc = run_log_truncate(&s->logs[a->log], &e);
+        break;
+    default:
+        rc = run_fakes_exec(s->fakes, a, &e);
+        break;
     }
     if (rc)
         fail(s, "%s (step %s): %s", a->ptr, st->id, e.msg[0] ? e.msg : strerror(-rc));
@@ -728,7 +709,7 @@ static void tick_expect(run_session *s, bool final)
  * which can be a moment after the client has it (and has exited). Before the
  * end-of-run checks, let the journals settle: until no entry arrived for
  * SETTLE_TICKS ticks, for at most SETTLE_MAX_NS. */
-#define SETTLE_TICKS 3
+#define SETTLE_TICKS  3
 #define SETTLE_MAX_NS (INT64_C(500) * 1000000)
 
 static void settle_journals(run_session *s)
@@ -773,8 +754,9 @@ static void end_expect(run_session *s)
         if (r > 0)
             settle(s, i, true, NULL, NULL, false);
         else
-            settle(s, i, false, r < 0 ? "could not be evaluated at the end" : "did not hold at the end",
-                   &obs, r == 0);
+            settle(s, i, false,
+                   r < 0 ? "could not be evaluated at the end" : "did not hold at the end", &obs,
+                   r == 0);
         buf_cleanup(&obs);
     }
 }
@@ -855,7 +837,7 @@ static void loop(run_session *s)
             return;
         }
         reap(s);
-        tick_procs(s);
+        /* lines owed first: what a program starting now reads is there */
         for (size_t i = 0; i < s->nlogs_open && !s->aborted; i++) {
             efk_err e;
             efk_err_init(&e);
@@ -863,9 +845,9 @@ static void loop(run_session *s)
             if (run_log_tick(&s->logs[i], elapsed(s), clock_wall_ns(s->rt.clock), &e))
                 error_out(s, "%s: %s", s->sc->logs[i].ptr, e.msg);
             if (run_log_produced(&s->logs[i]) != before)
-                run_fakes_expected(s->fakes, s->logs[i].spec.stream,
-                                   run_log_produced(&s->logs[i]));
+                run_fakes_expected(s->fakes, s->logs[i].spec.stream, run_log_produced(&s->logs[i]));
         }
+        tick_procs(s);
         tick_timeline(s);
         if (s->opts.check)
             tick_expect(s, false);
@@ -973,7 +955,7 @@ int run_session_serve(run_scenario *sc, const run_opts *o, run_ready_fn ready, v
         if (build_env(&s, &none, &env, &e) == 0) {
             if (ready)
                 ready(arg, s.wd.dir, env);
-            strv_free(env);
+            run_envv_free(env);
             loop(&s);
         } else {
             error_out(&s, "%s", e.msg);

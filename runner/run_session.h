@@ -3,10 +3,10 @@
  * generators, the rendered files, the processes, the timeline and the
  * expectations, all driven by one loop in one thread.
  *
- * The loop (run_session_loop) wakes every RUN_TICK_NS, or sooner when a
- * timer is due, and in order: reaps exited processes and applies restart
- * policies; starts processes whose start condition holds and checks
- * readiness; writes what the log generators owe; runs timeline steps that
+ * The loop wakes every RUN_TICK_NS, or sooner when a timer is due, and in
+ * order: reaps exited processes and applies restart policies; writes what the
+ * log generators owe (so a program starting now reads it); starts processes
+ * whose start condition holds and checks readiness; runs timeline steps that
  * are due (an `at` time passed and/or a `when` condition holds; a step's
  * actions run in order and a `wait` inside a step suspends only that step);
  * and evaluates expectations: `within` until it holds or its deadline
@@ -33,11 +33,11 @@
 typedef struct run_session run_session;
 
 typedef struct run_opts {
-    const char *workdir;          /* NULL: a new temp dir */
-    bool check;                   /* false (serve): no expectations, runs until stopped */
+    const char *workdir;               /* NULL: a new temp dir */
+    bool check;                        /* false (serve): no expectations, runs until stopped */
     const volatile sig_atomic_t *stop; /* set to stop (signals); may be NULL */
-    bool keep;                    /* keep the work dir even when it passed */
-    const char *bin_dir;          /* where rbd/ceph are (NULL: $EFKSIM_BIN, else efksim's dir) */
+    bool keep;                         /* keep the work dir even when it passed */
+    const char *bin_dir; /* where rbd/ceph are (NULL: $EFKSIM_BIN, else efksim's dir) */
 } run_opts;
 
 /* Run a scenario to the end and fill `res` (status, messages, work dir).

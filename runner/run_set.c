@@ -22,7 +22,7 @@ static long find_named(const json_t *arr, const char *seg)
     static const char *const keys[] = {"name", "id", "stream"};
     size_t i;
     json_t *x;
-    json_array_foreach(arr, i, x) {
+    json_array_foreach (arr, i, x) {
         for (int k = 0; k < 3; k++) {
             const char *v = json_string_value(json_object_get(x, keys[k]));
             if (v && strcmp(v, seg) == 0)
@@ -114,10 +114,10 @@ static json_t *typed(const char *text, const json_t *existing, unsigned mask, bo
         return json_string(text);
     efk_err_pos(err, origin, 0, 0);
     const char *what = (want & (1u << JSON_INTEGER)) && !(want & (1u << JSON_REAL)) ? "an integer"
-                       : (want & (1u << JSON_INTEGER))                             ? "a number"
-                       : (want & (1u << JSON_TRUE))                                ? "true or false"
-                       : (want & (1u << JSON_NULL))                                ? "null"
-                                                                                   : "a value";
+                       : (want & (1u << JSON_INTEGER))                              ? "a number"
+                       : (want & (1u << JSON_TRUE)) ? "true or false"
+                       : (want & (1u << JSON_NULL)) ? "null"
+                                                    : "a value";
     efk_err_set(err, -EINVAL, "expected %s, got \"%s\"", what, text);
     return NULL;
 }
@@ -160,13 +160,13 @@ int run_set_apply(run_doc *doc, const char *assignment, efk_err *err)
         if (json_is_array(cur) && !is_index(seg)) {
             long idx = find_named(cur, seg);
             /* the schema knows entries by position only */
-            spl += (size_t)snprintf(schema_path + spl, sizeof(schema_path) - spl, "%s0",
-                                    i ? "." : "");
+            spl +=
+                (size_t)snprintf(schema_path + spl, sizeof(schema_path) - spl, "%s0", i ? "." : "");
             cur = idx >= 0 ? json_array_get(cur, (size_t)idx) : NULL;
         } else {
             spl += (size_t)snprintf(schema_path + spl, sizeof(schema_path) - spl, "%s%s",
                                     i ? "." : "", seg);
-            cur = json_is_object(cur) ? json_object_get(cur, seg)
+            cur = json_is_object(cur)  ? json_object_get(cur, seg)
                   : json_is_array(cur) ? json_array_get(cur, strtoul(seg, NULL, 10))
                                        : NULL;
         }
@@ -230,7 +230,8 @@ int run_set_apply(run_doc *doc, const char *assignment, efk_err *err)
             efk_err_pos(err, origin, 0, 0);
             efk_err_at(err, ptr);
             char d[96];
-            return efk_err_set(err, -EINVAL, "cannot go inside %s", run_json_describe(cur, d, sizeof(d)));
+            return efk_err_set(err, -EINVAL, "cannot go inside %s",
+                               run_json_describe(cur, d, sizeof(d)));
         }
         run_ptr_join(ptr, sizeof(ptr), ptr, ptok);
         if (last) {

@@ -146,8 +146,9 @@ static int walk(const char *t, size_t len, lit_fn lit, ref_fn ref, void *arg, si
             const char *close = memchr(t + i + 2, '}', len - i - 2);
             if (!close) {
                 *bad_off = i;
-                return efk_err_set(err, -EINVAL, "unterminated \"${\" (write \"$${\" for a "
-                                                 "literal \"${\")");
+                return efk_err_set(err, -EINVAL,
+                                   "unterminated \"${\" (write \"$${\" for a "
+                                   "literal \"${\")");
             }
             size_t nlen = (size_t)(close - (t + i + 2));
             if (!name_ok(t + i + 2, nlen)) {
@@ -224,8 +225,8 @@ static int lit_out(void *arg, const char *s, size_t n)
     ctx *c = arg;
     int rc = buf_append(c->out, s, n);
     if (rc)
-        return efk_err_set(c->err, rc, rc == -E2BIG ? "the expanded text is too large"
-                                                    : "out of memory");
+        return efk_err_set(c->err, rc,
+                           rc == -E2BIG ? "the expanded text is too large" : "out of memory");
     return 0;
 }
 

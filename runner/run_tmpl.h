@@ -20,7 +20,7 @@
 #include "core/err.h"
 
 #define RUN_TMPL_NAME_MAX 256
-#define RUN_VARS_MAX 4096
+#define RUN_VARS_MAX      4096
 
 typedef struct run_vars run_vars;
 

@@ -39,8 +39,8 @@ typedef struct run_proc_rt {
 
 /* A timeline step at run time. */
 typedef struct run_step_rt {
-    uint64_t runs;      /* completed runs */
-    int64_t first_ns;   /* when the first run started (mono), 0 when never */
+    uint64_t runs;    /* completed runs */
+    int64_t first_ns; /* when the first run started (mono), 0 when never */
     int64_t last_ns;
     bool active;        /* running now (waiting inside) */
     size_t next_action; /* the action to run next when active */
@@ -51,7 +51,7 @@ typedef struct run_step_rt {
 
 typedef struct run_world {
     efk_clock *clock;
-    int64_t start_ns;        /* monotonic time the scenario started */
+    int64_t start_ns; /* monotonic time the scenario started */
     const char *workdir;
     journal *journals[RUN_FAKE_N];
     struct efk_apiserver *apiserver;

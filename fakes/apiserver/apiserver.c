@@ -1422,7 +1422,16 @@ static int add_identities(efk_apiserver *a, const efk_apiserver_config *cfg, efk
     return 0;
 }
 
-static int apply_locked_obj(efk_apiserver *a, const json_t *obj, efk_err *err);
+
+int efk_apiserver_fault_actions(fault_chain *c)
+{
+    int rc;
+    if ((rc = fault_domain_add(c, "watch_drop", check_drop)) ||
+        (rc = fault_domain_add(c, "watch_expire", check_expire)) ||
+        (rc = fault_domain_add(c, "too_many_requests", check_429)))
+        return rc;
+    return 0;
+}
 
 int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt, efk_apiserver **out,
                         efk_err *err)
@@ -1466,9 +1475,7 @@ int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt, 
     }
     if ((rc = add_identities(a, cfg, err)))
         goto fail;
-    if ((rc = fault_domain_add(a->faults, "watch_drop", check_drop)) ||
-        (rc = fault_domain_add(a->faults, "watch_expire", check_expire)) ||
-        (rc = fault_domain_add(a->faults, "too_many_requests", check_429))) {
+    if ((rc = efk_apiserver_fault_actions(a->faults))) {
         efk_err_set(err, rc, "cannot register the apiserver's fault actions");
         goto fail;
     }
@@ -1495,7 +1502,7 @@ int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt, 
     json_t *o;
     json_array_foreach(cfg->objects, i, o)
     {
-        if ((rc = apply_locked_obj(a, o, err))) {
+        if ((rc = efk_apiserver_object_apply(a, o, err))) {
             char p[64];
             snprintf(p, sizeof(p), "/objects/%zu", i);
             if (!err || !err->pointer[0])
@@ -1651,8 +1658,17 @@ static int status_to_err(json_t *st, efk_err *err)
     return code == 404 ? -ENOENT : code == 409 ? -EEXIST : -EINVAL;
 }
 
-static int apply_locked_obj(efk_apiserver *a, const json_t *obj, efk_err *err)
+/* How a seed or timeline write treats an object that is (not) there. */
+typedef enum write_mode {
+    WRITE_APPLY,   /* create, or replace what is there */
+    WRITE_CREATE,  /* create only: AlreadyExists when there */
+    WRITE_REPLACE, /* replace only: NotFound when absent */
+} write_mode;
+
+static int write_obj(efk_apiserver *a, const json_t *obj, write_mode mode, efk_err *err)
 {
+    if (!json_is_object(obj))
+        return efk_err_set(err, -EINVAL, "expected a Kubernetes object");
     const char *kind = json_string_value(json_object_get(obj, "kind"));
     const apis_res *r = kind ? apis_res_by_kind(kind) : NULL;
     if (!r) {
@@ -1665,15 +1681,18 @@ static int apply_locked_obj(efk_apiserver *a, const json_t *obj, efk_err *err)
     if (r->namespaced && (!ns || !*ns))
         ns = "default";
     json_t *st = NULL;
-    int rc =
-        apis_store_create(a->store, r, r->namespaced ? ns : NULL, obj, APIS_ORIGIN_SEED, NULL, &st);
-    if (rc == 409 && name) {
+    int rc = 409;
+    if (mode != WRITE_REPLACE)
+        rc = apis_store_create(a->store, r, r->namespaced ? ns : NULL, obj, APIS_ORIGIN_SEED, NULL,
+                               &st);
+    if (rc == 409 && name && mode != WRITE_CREATE) {
         json_decref(st);
         st = NULL;
         /* replace: an unconditional update that keeps status as given */
         json_t *copy = json_deep_copy(obj);
         json_object_del(json_object_get(copy, "metadata"), "resourceVersion");
-        rc = apis_store_update(a->store, r, ns, name, copy, APIS_ORIGIN_SEED, false, NULL, &st);
+        rc = apis_store_update(a->store, r, r->namespaced ? ns : NULL, name, copy,
+                               APIS_ORIGIN_SEED, false, NULL, &st);
         json_decref(copy);
     }
     return rc ? status_to_err(st, err) : 0;
@@ -1681,9 +1700,17 @@ static int apply_locked_obj(efk_apiserver *a, const json_t *obj, efk_err *err)
 
 int efk_apiserver_object_apply(efk_apiserver *a, const json_t *obj, efk_err *err)
 {
-    if (!json_is_object(obj))
-        return efk_err_set(err, -EINVAL, "expected a Kubernetes object");
-    return apply_locked_obj(a, obj, err);
+    return write_obj(a, obj, WRITE_APPLY, err);
+}
+
+int efk_apiserver_object_create(efk_apiserver *a, const json_t *obj, efk_err *err)
+{
+    return write_obj(a, obj, WRITE_CREATE, err);
+}
+
+int efk_apiserver_object_replace(efk_apiserver *a, const json_t *obj, efk_err *err)
+{
+    return write_obj(a, obj, WRITE_REPLACE, err);
 }
 
 int efk_apiserver_object_patch(efk_apiserver *a, const char *kind, const char *ns, const char *name,

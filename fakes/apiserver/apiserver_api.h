@@ -86,6 +86,11 @@ const char *efk_apiserver_version(const efk_apiserver *a);
 
 journal *efk_apiserver_journal(efk_apiserver *a);    /* borrowed */
 fault_chain *efk_apiserver_faults(efk_apiserver *a); /* borrowed */
+/* Register the API server's own fault actions (watch_drop, watch_expire,
+ * too_many_requests, with their parameter checks) on a chain, so rules can be
+ * checked before any fake runs. 0 or fault_domain_add's error (-EEXIST when
+ * already there). */
+int efk_apiserver_fault_actions(fault_chain *c) __attribute__((warn_unused_result));
 
 /* Everything as JSON: persona, identities, objects, counters (new ref). */
 json_t *efk_apiserver_state_render(efk_apiserver *a);
@@ -115,6 +120,14 @@ int efk_apiserver_identity_reject(efk_apiserver *a, const char *name, bool rejec
  * kept as given. `obj` borrowed. 0, or -EINVAL/-EEXIST... with err holding
  * the Status message. */
 int efk_apiserver_object_apply(efk_apiserver *a, const json_t *obj, efk_err *err)
+    __attribute__((warn_unused_result));
+/* The same, but only create (as `kubectl create`): an existing object is
+ * -EEXIST with the real AlreadyExists message. */
+int efk_apiserver_object_create(efk_apiserver *a, const json_t *obj, efk_err *err)
+    __attribute__((warn_unused_result));
+/* The same, but only replace (as `kubectl replace`): a missing object is
+ * -ENOENT with the real NotFound message. */
+int efk_apiserver_object_replace(efk_apiserver *a, const json_t *obj, efk_err *err)
     __attribute__((warn_unused_result));
 /* Merge-patch (RFC 7386) an object. `kind` is a kind, plural or short name;
  * `ns` NULL for cluster-scoped objects. */

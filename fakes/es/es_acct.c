@@ -30,16 +30,16 @@ struct es_acct {
     size_t npath;
     bool has_regex;
     regex_t re;
-    stream **streams;      /* open-addressing table */
+    stream **streams; /* open-addressing table */
     size_t table_cap, nstreams;
-    size_t nranges;        /* over all streams */
+    size_t nranges; /* over all streams */
     uint64_t unmarked;
 };
 
 static bool stream_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
 }
 
 int es_acct_new(const es_acct_config *cfg, es_acct **out, efk_err *err)
@@ -384,7 +384,8 @@ void es_acct_record(es_acct *a, const es_mark *marks, size_t n, uint64_t unmarke
     for (size_t i = 0; i < n; i++) {
         const es_mark *m = &marks[i];
         stream *s = last;
-        if (!s || s->name_len != m->stream_len || memcmp(s->name, m->stream, m->stream_len) != 0)
+        if (!s || s->name_len != m->stream_len || s->name[0] != m->stream[0] ||
+            memcmp(s->name, m->stream, m->stream_len) != 0)
             s = get_stream(a, m->stream, m->stream_len, true);
         if (!s) {
             a->unmarked++; /* over the stream cap: counted, never silently */
@@ -494,7 +495,7 @@ uint64_t es_acct_unmarked(es_acct *a)
 static json_t *render_stream(const stream *s, size_t max_ranges)
 {
     es_acct_report r;
-    uint64_t (*ranges)[2] = calloc(max_ranges, sizeof(*ranges));
+    uint64_t(*ranges)[2] = calloc(max_ranges, sizeof(*ranges));
     if (!ranges)
         return NULL;
     fill_report(s, &r, ranges, max_ranges);
@@ -510,8 +511,8 @@ static json_t *render_stream(const stream *s, size_t max_ranges)
     }
     size_t shown = r.nlost_ranges < max_ranges ? r.nlost_ranges : max_ranges;
     for (size_t i = 0; i < shown; i++)
-        json_array_append_new(lr, json_pack("[II]", (json_int_t)ranges[i][0],
-                                            (json_int_t)ranges[i][1]));
+        json_array_append_new(
+            lr, json_pack("[II]", (json_int_t)ranges[i][0], (json_int_t)ranges[i][1]));
     for (size_t i = 0; i < s->nexamples; i++)
         json_array_append_new(ex, json_integer((json_int_t)s->examples[i]));
     json_object_set_new(o, "expected",

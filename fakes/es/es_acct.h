@@ -31,19 +31,19 @@
 
 #include "core/err.h"
 
-#define ES_ACCT_STREAM_MAX 64
-#define ES_ACCT_DEFAULT_STREAMS 10000
-#define ES_ACCT_DEFAULT_RANGES 1000000
+#define ES_ACCT_STREAM_MAX       64
+#define ES_ACCT_DEFAULT_STREAMS  10000
+#define ES_ACCT_DEFAULT_RANGES   1000000
 #define ES_ACCT_DEFAULT_EXAMPLES 10
 
 typedef struct es_acct es_acct;
 
 typedef struct es_acct_config {
-    const char *field;     /* field that carries the marker ("a.b" nests); NULL: any */
-    const char *regex;     /* POSIX ERE, group 1 = stream, group 2 = seq; NULL: marker */
-    size_t max_streams;    /* 0: ES_ACCT_DEFAULT_STREAMS */
-    size_t max_ranges;     /* over all streams; 0: ES_ACCT_DEFAULT_RANGES */
-    size_t max_examples;   /* duplicate examples kept per stream; 0: default */
+    const char *field;   /* field that carries the marker ("a.b" nests); NULL: any */
+    const char *regex;   /* POSIX ERE, group 1 = stream, group 2 = seq; NULL: marker */
+    size_t max_streams;  /* 0: ES_ACCT_DEFAULT_STREAMS */
+    size_t max_ranges;   /* over all streams; 0: ES_ACCT_DEFAULT_RANGES */
+    size_t max_examples; /* duplicate examples kept per stream; 0: default */
 } es_acct_config;
 
 /* A marker found in a document (stream points into the document). */
@@ -84,7 +84,7 @@ void es_acct_reset(es_acct *a);
 
 /* One stream's figures. */
 typedef struct es_acct_report {
-    bool known;            /* the stream has been seen or announced */
+    bool known; /* the stream has been seen or announced */
     bool has_expected;
     uint64_t expected;
     uint64_t delivered;    /* distinct lines that arrived */
@@ -92,7 +92,7 @@ typedef struct es_acct_report {
     uint64_t duplicated;   /* extra arrivals of lines already seen */
     uint64_t out_of_order; /* first arrivals below the highest seen */
     uint64_t max_seq;
-    bool overflow;         /* range cap hit: lost/ranges are a lower bound */
+    bool overflow; /* range cap hit: lost/ranges are a lower bound */
     size_t nlost_ranges;
 } es_acct_report;
 

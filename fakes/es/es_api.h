@@ -27,8 +27,8 @@ typedef struct efk_es efk_es;
 #define EFK_ES_MAX_CREDENTIALS 32
 
 typedef struct efk_es_credential {
-    char *user;      /* basic: user name; api key: the key id */
-    char *secret;    /* basic: password; api key: the key */
+    char *user;   /* basic: user name; api key: the key id */
+    char *secret; /* basic: password; api key: the key */
 } efk_es_credential;
 
 typedef struct efk_es_config {
@@ -38,18 +38,18 @@ typedef struct efk_es_config {
     uint64_t max_content_length; /* http.max_content_length (default 100 MiB) */
     char *cluster_name;          /* "elasticsearch" */
     char *node_name;             /* "efksim-es" */
-    size_t conn_memory;          /* per-connection buffer (default 1 MiB) */
+    size_t conn_memory;          /* per-connection buffer (default 512 KiB) */
     /* security: when any credential is set, every request needs one */
     efk_es_credential users[EFK_ES_MAX_CREDENTIALS];
     size_t nusers;
     efk_es_credential api_keys[EFK_ES_MAX_CREDENTIALS];
     size_t napi_keys;
     /* delivery accounting */
-    char *acct_field;            /* field carrying the marker; NULL: anywhere */
-    char *acct_regex;            /* two groups: stream, seq; NULL: the marker */
-    size_t acct_max_streams;     /* 0: 10000 */
-    json_t *expected;            /* {"stream": N}, or NULL */
-    json_t *faults;              /* initial fault rules (array), or NULL */
+    char *acct_field;        /* field carrying the marker; NULL: anywhere */
+    char *acct_regex;        /* two groups: stream, seq; NULL: the marker */
+    size_t acct_max_streams; /* 0: 10000 */
+    json_t *expected;        /* {"stream": N}, or NULL */
+    json_t *faults;          /* initial fault rules (array), or NULL */
 } efk_es_config;
 
 /* Defaults (owned strings are NULL until parsed). */
@@ -69,9 +69,13 @@ int efk_es_start(const efk_es_config *cfg, const efk_runtime *rt, efk_es **out, 
 /* Stop (open connections are closed) and free. NULL-safe. */
 void efk_es_stop(efk_es *es);
 
-const char *efk_es_url(const efk_es *es);        /* borrowed: "http://127.0.0.1:PORT" */
-journal *efk_es_journal(efk_es *es);             /* borrowed */
-fault_chain *efk_es_faults(efk_es *es);          /* borrowed */
+const char *efk_es_url(const efk_es *es); /* borrowed: "http://127.0.0.1:PORT" */
+journal *efk_es_journal(efk_es *es);      /* borrowed */
+fault_chain *efk_es_faults(efk_es *es);   /* borrowed */
+/* Register the fake's own fault actions (es_items, es_reject, with their
+ * parameter checks) on a chain, so rules can be checked before any fake
+ * runs. 0 or fault_domain_add's error. */
+int efk_es_fault_actions(fault_chain *c) __attribute__((warn_unused_result));
 /* A dump for artifacts: persona, indices with counts and bytes, store use,
  * delivery report. New reference. */
 json_t *efk_es_state_render(efk_es *es);
@@ -86,16 +90,17 @@ int efk_es_up(efk_es *es, efk_err *err) __attribute__((warn_unused_result));
 /* Fail chosen bulk items. Matchers combine (all must hold); leave a field
  * 0/NULL/negative for "any". */
 typedef struct efk_es_item_fault {
-    const char *id;              /* rule id, or NULL for a generated one */
-    int status;                  /* 400, 403, 404, 409, 429, 500, 503 */
-    const char *error_type;      /* NULL: usual for the status (429: es_rejected_execution_exception...) */
-    const char *reason;          /* NULL: the persona's wording */
-    const uint32_t *positions;   /* 1-based item positions within a request */
+    const char *id; /* rule id, or NULL for a generated one */
+    int status;     /* 400, 403, 404, 409, 429, 500, 503 */
+    const char
+        *error_type;    /* NULL: usual for the status (429: es_rejected_execution_exception...) */
+    const char *reason; /* NULL: the persona's wording */
+    const uint32_t *positions; /* 1-based item positions within a request */
     size_t npositions;
-    uint64_t every;              /* every nth matching item, counted across requests */
-    const char *index;           /* glob on the item's index */
-    double probability;          /* < 0: unset; drawn from the seeded stream */
-    int64_t times;               /* requests the rule applies to; -1 unlimited */
+    uint64_t every;     /* every nth matching item, counted across requests */
+    const char *index;  /* glob on the item's index */
+    double probability; /* < 0: unset; drawn from the seeded stream */
+    int64_t times;      /* requests the rule applies to; -1 unlimited */
 } efk_es_item_fault;
 
 /* Add an item-fault rule (at the end of the chain). The rule id is copied to
@@ -134,8 +139,8 @@ void efk_es_clear(efk_es *es);
 /* Count documents in indices matching `index` (a name, comma list or
  * wildcard; NULL: all) that match `query` (query DSL, NULL: all).
  * 0, -ENOENT (a concrete index does not exist) or -EINVAL (bad query) with err. */
-int efk_es_count(efk_es *es, const char *index, const json_t *query, uint64_t *count,
-                 efk_err *err) __attribute__((warn_unused_result));
+int efk_es_count(efk_es *es, const char *index, const json_t *query, uint64_t *count, efk_err *err)
+    __attribute__((warn_unused_result));
 
 /* Run a search as `POST /{index}/_search` with `body` would; returns the
  * answer (new reference) or NULL with err. */
@@ -146,7 +151,7 @@ int efk_es_set_expected(efk_es *es, const char *stream, uint64_t expected)
     __attribute__((warn_unused_result));
 
 typedef struct efk_es_delivery {
-    bool known;            /* the stream has been seen or announced */
+    bool known; /* the stream has been seen or announced */
     bool has_expected;
     uint64_t expected;
     uint64_t delivered;    /* distinct lines that arrived */
@@ -154,14 +159,14 @@ typedef struct efk_es_delivery {
     uint64_t duplicated;   /* extra arrivals */
     uint64_t out_of_order; /* first arrivals below the highest seen */
     uint64_t max_seq;
-    bool overflow;         /* range cap hit: losses are a lower bound */
+    bool overflow; /* range cap hit: losses are a lower bound */
     size_t nlost_ranges;
 } efk_es_delivery;
 
 /* One stream's delivery figures; up to `max` lost ranges ([first, last]) are
  * copied to `ranges` when not NULL. */
-void efk_es_delivery_get(efk_es *es, const char *stream, efk_es_delivery *d,
-                         uint64_t (*ranges)[2], size_t max);
+void efk_es_delivery_get(efk_es *es, const char *stream, efk_es_delivery *d, uint64_t (*ranges)[2],
+                         size_t max);
 
 /* The delivery report as served on GET /_efksim/delivery (all streams, or
  * one when `stream` is not NULL). New reference. */

@@ -27,26 +27,26 @@ typedef struct sref {
 
 typedef struct op {
     uint8_t act;
-    uint8_t create;       /* index with op_type=create, or create */
-    uint8_t check;        /* es_check of the source */
+    uint8_t create; /* index with op_type=create, or create */
+    uint8_t check;  /* es_check of the source */
     uint8_t has_mark;
     uint8_t trailing_tok;
     uint8_t version_type;
     uint8_t result;
     uint8_t gen_id;
-    uint32_t line;        /* 1-based line of the action */
+    uint32_t line; /* 1-based line of the action */
     sref index, type, id;
-    int64_t version;      /* -1: none */
+    int64_t version; /* -1: none */
     int64_t if_seq_no, if_primary_term;
     const char *src;
     uint32_t src_len;
     es_mark mark;
-    json_t *upd;          /* update: the parsed body */
+    json_t *upd; /* update: the parsed body */
     int status;
     int64_t ver, seq;
     const char *type_name; /* resolved type for the answer */
     char gid[ES_ID_LEN];
-    char *err;            /* failed item: the "error" object (malloc) */
+    char *err; /* failed item: the "error" object (malloc) */
 } op;
 
 typedef struct bulk {
@@ -55,17 +55,18 @@ typedef struct bulk {
     const es_persona *p;
     op *ops;
     size_t nops, cap;
-    char **pool;          /* decoded strings to free */
+    char **pool; /* decoded strings to free */
     size_t npool, pool_cap;
     sref def_index, def_type;
     es_check_opts copts;
     bool acct_fast;
-    char *ids;            /* ids generated for the request in one go */
+    char *ids; /* ids generated for the request in one go */
     size_t nids, nids_used;
     const char *esc_name; /* the last index name checked for escapes */
     size_t esc_len;
     bool esc_needed;
-    const char *type_ok;  /* a type name known to need no escaping */
+    const char *type_ok;   /* a type name known to need no escaping */
+    const char *last_type; /* the last type name copied for the answer */
 } bulk;
 
 /* ------------------------------------------------------------------ */
@@ -112,10 +113,12 @@ const char *es_persona_src_desc(const es_persona *p)
     if (p->major >= 8)
         return "REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)";
     if (p->major == 7)
-        return "(org.elasticsearch.common.bytes.AbstractBytesReference$MarkSupportingStreamInputWrapper)";
+        return "(org.elasticsearch.common.bytes.AbstractBytesReference$"
+               "MarkSupportingStreamInputWrapper)";
     if (p->major == 6)
         return "(org.elasticsearch.common.bytes.BytesReference$MarkSupportingStreamInputWrapper)";
-    return "org.elasticsearch.common.bytes.BytesReference$MarkSupportingStreamInputWrapper@6a4f787b";
+    return "org.elasticsearch.common.bytes.BytesReference$MarkSupportingStreamInputWrapper@"
+           "6a4f787b";
 }
 
 /* Request-level errors ------------------------------------------------ */
@@ -210,7 +213,10 @@ enum {
 /* The metadata keys each persona's parser knows: underscore forms were
  * deprecated aliases up to 6.x and gone in 7.0; later keys arrived with the
  * versions given (major*100 + minor). */
-#define MK(s, k, a, b) {s, sizeof(s) - 1, k, a, b}
+#define MK(s, k, a, b)                                                                             \
+    {                                                                                              \
+        s, sizeof(s) - 1, k, a, b                                                                  \
+    }
 static const struct {
     const char *name;
     size_t len;
@@ -247,8 +253,7 @@ static int meta_key(const es_persona *p, const char *k, size_t len)
     int v = p->major * 100 + (p->minor > 99 ? 99 : p->minor);
     for (size_t i = 0; i < sizeof(META_KEYS) / sizeof(META_KEYS[0]); i++) {
         if (META_KEYS[i].len == len && memcmp(META_KEYS[i].name, k, len) == 0 &&
-            v >= META_KEYS[i].since &&
-            (!META_KEYS[i].until || v <= META_KEYS[i].until))
+            v >= META_KEYS[i].since && (!META_KEYS[i].until || v <= META_KEYS[i].until))
             return META_KEYS[i].key;
     }
     return K_UNKNOWN;
@@ -279,8 +284,8 @@ static bool parse_i64(const char *s, size_t len, int64_t *out)
 
 /* Store a metadata value into the op. Returns 0, or a status with the
  * request-level error written to out. */
-static int set_meta(bulk *b, op *o, int key, const char *k, size_t klen, const char *v,
-                    size_t vlen, bool escaped, buf *out)
+static int set_meta(bulk *b, op *o, int key, const char *k, size_t klen, const char *v, size_t vlen,
+                    bool escaped, buf *out)
 {
     sref s = {v, (uint32_t)vlen};
     if (escaped) {
@@ -303,7 +308,8 @@ static int set_meta(bulk *b, op *o, int key, const char *k, size_t klen, const c
         break;
     case K_TYPE:
         if (b->p->type_rejected)
-            return illegal_arg(out, "Action/metadata line [%u] contains an unknown parameter [%.*s]",
+            return illegal_arg(out,
+                               "Action/metadata line [%u] contains an unknown parameter [%.*s]",
                                o->line, (int)klen, k);
         o->type = s;
         break;
@@ -351,17 +357,18 @@ static int set_meta(bulk *b, op *o, int key, const char *k, size_t klen, const c
 }
 
 /* The plain shapes shippers send: {"act":{"k":"v",...}} with simple string
- * values, no escapes. Returns 1 when parsed, 0 to let the exact tokenizer
+ * values, no escapes, read from `p` up to the end of its line (the body's
+ * end is `end`). Returns the line's '\n', or NULL to let the exact tokenizer
  * (which also words the errors) handle the line. */
-static int fast_action(bulk *b, op *o, const char *p, const char *end)
+static const char *fast_action(bulk *b, op *o, const char *p, const char *end)
 {
 /* skip blanks, then require the character c */
 #define EXPECT(c)                                                                                  \
     do {                                                                                           \
-        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))                                  \
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))                                 \
             p++;                                                                                   \
         if (p >= end || *p != (c))                                                                 \
-            return 0;                                                                              \
+            return NULL;                                                                           \
         p++;                                                                                       \
     } while (0)
 /* a string without escapes or control bytes: [s, s + n) */
@@ -369,10 +376,10 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
     do {                                                                                           \
         EXPECT('"');                                                                               \
         s = p;                                                                                     \
-        while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)                     \
+        while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)                    \
             p++;                                                                                   \
         if (p >= end || *p != '"')                                                                 \
-            return 0;                                                                              \
+            return NULL;                                                                           \
         n = (size_t)(p++ - s);                                                                     \
     } while (0)
     const char *a, *k, *v;
@@ -381,7 +388,7 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
     PLAIN(a, alen);
     int act = action_code(a, alen);
     if (act < 0)
-        return 0;
+        return NULL;
     EXPECT(':');
     EXPECT('{');
     o->act = (uint8_t)act;
@@ -406,7 +413,7 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
                 break;
             case K_TYPE:
                 if (b->p->type_rejected)
-                    return 0;
+                    return NULL;
                 o->type.p = v;
                 o->type.len = (uint32_t)vlen;
                 break;
@@ -415,7 +422,7 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
             case K_PARENT:
                 break;
             default:
-                return 0; /* rarer keys and unknown ones: the exact path */
+                return NULL; /* rarer keys and unknown ones: the exact path */
             }
             while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
                 p++;
@@ -427,13 +434,13 @@ static int fast_action(bulk *b, op *o, const char *p, const char *end)
                 p++;
                 break;
             }
-            return 0;
+            return NULL;
         }
     }
     EXPECT('}');
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
         p++;
-    return p == end;
+    return p < end && *p == '\n' ? p : NULL;
 #undef PLAIN
 #undef EXPECT
 }
@@ -454,14 +461,16 @@ static int slow_action(bulk *b, op *o, const char *p, size_t len, buf *out)
         goto done;
     }
     if (lx.tok != ES_TOK_START_OBJECT) {
-        ret = illegal_arg(out, "Malformed action/metadata line [%u], expected START_OBJECT but found [%s]",
-                          o->line, es_tok_name(lx.tok));
+        ret = illegal_arg(
+            out, "Malformed action/metadata line [%u], expected START_OBJECT but found [%s]",
+            o->line, es_tok_name(lx.tok));
         goto done;
     }
     if (es_lex_next(&lx))
         goto syntax;
     if (lx.tok != ES_TOK_FIELD_NAME) {
-        ret = illegal_arg(out, "Malformed action/metadata line [%u], expected FIELD_NAME but found [%s]",
+        ret = illegal_arg(out,
+                          "Malformed action/metadata line [%u], expected FIELD_NAME but found [%s]",
                           o->line, es_tok_name(lx.tok));
         goto done;
     }
@@ -512,8 +521,9 @@ static int slow_action(bulk *b, op *o, const char *p, size_t len, buf *out)
             if (lx.tok == ES_TOK_VALUE_STRING || lx.tok == ES_TOK_VALUE_NUMBER ||
                 lx.tok == ES_TOK_VALUE_BOOLEAN || lx.tok == ES_TOK_VALUE_NULL) {
                 if (kc == K_UNKNOWN) {
-                    ret = illegal_arg(out, "Action/metadata line [%u] contains an unknown parameter [%s]",
-                                      o->line, key);
+                    ret = illegal_arg(
+                        out, "Action/metadata line [%u] contains an unknown parameter [%s]",
+                        o->line, key);
                     goto done;
                 }
                 int rc = set_meta(b, o, kc, key, klen, lx.text, lx.text_len, lx.escaped, out);
@@ -581,25 +591,25 @@ static int parse_update(bulk *b, op *o, buf *out)
         return -ENOMEM;
     const char *k;
     json_t *v;
-    json_object_foreach(j, k, v)
-    {
+    json_object_foreach (j, k, v) {
         if (strcmp(k, "doc") == 0 || strcmp(k, "upsert") == 0) {
             if (!json_is_object(v)) {
                 json_decref(j);
-                return req_error(out, 400, b->p->major >= 7 ? "x_content_parse_exception" : "parse_exception",
+                return req_error(out, 400,
+                                 b->p->major >= 7 ? "x_content_parse_exception" : "parse_exception",
                                  "[UpdateRequest] failed to parse field [doc]");
             }
         } else if (strcmp(k, "doc_as_upsert") == 0 || strcmp(k, "detect_noop") == 0 ||
                    strcmp(k, "scripted_upsert") == 0) {
             if (!json_is_boolean(v)) {
-                int st = illegal_arg(out, "Failed to parse value [%s] as only [true] or [false] are allowed.",
-                                     json_is_string(v) ? json_string_value(v) : "?");
+                int st = illegal_arg(
+                    out, "Failed to parse value [%s] as only [true] or [false] are allowed.",
+                    json_is_string(v) ? json_string_value(v) : "?");
                 json_decref(j);
                 return st;
             }
         } else if (strcmp(k, "script") == 0 || strcmp(k, "_source") == 0 ||
-                   strcmp(k, "lang") == 0 || strcmp(k, "params") == 0 ||
-                   strcmp(k, "fields") == 0) {
+                   strcmp(k, "lang") == 0 || strcmp(k, "params") == 0 || strcmp(k, "fields") == 0) {
             /* accepted; scripts are refused per item when applied */
         } else {
             int st;
@@ -620,17 +630,16 @@ static int parse_update(bulk *b, op *o, buf *out)
 
 /* The scan phase ------------------------------------------------------ */
 
-static void check_doc(bulk *b, op *o)
+/* Find the delivery marker of a valid document. */
+static void mark_doc(bulk *b, op *o, const es_check_out *co)
 {
-    es_check_out co;
-    o->check = (uint8_t)es_json_check(o->src, o->src_len, &b->copts, &co);
-    o->trailing_tok = (uint8_t)co.trailing_tok;
-    if (o->check != ES_CHECK_OK || !b->env->acct)
+    if (!b->env->acct)
         return;
     if (b->acct_fast) {
         if (b->copts.field) {
-            if (co.field_val && co.field_is_string)
-                o->has_mark = es_acct_find(b->env->acct, co.field_val, co.field_val_len, &o->mark);
+            if (co->field_val && co->field_is_string)
+                o->has_mark =
+                    es_acct_find(b->env->acct, co->field_val, co->field_val_len, &o->mark);
         } else {
             o->has_mark = es_acct_find(b->env->acct, o->src, o->src_len, &o->mark);
         }
@@ -639,27 +648,43 @@ static void check_doc(bulk *b, op *o)
     }
 }
 
+static void check_doc(bulk *b, op *o)
+{
+    es_check_out co;
+    o->check = (uint8_t)es_json_check(o->src, o->src_len, &b->copts, &co);
+    o->trailing_tok = (uint8_t)co.trailing_tok;
+    if (o->check == ES_CHECK_OK)
+        mark_doc(b, o, &co);
+}
+
 static int scan(bulk *b, buf *out)
 {
     const char *body = b->req->body;
     size_t len = b->req->len, pos = 0;
     uint32_t line = 0;
+    const char *end = body + len;
     for (;;) {
-        const char *nl = pos < len ? memchr(body + pos, '\n', len - pos) : NULL;
-        if (!nl) {
-            if (pos != len)
-                return illegal_arg(out, "The bulk request must be terminated by a newline [\\n]");
+        if (pos >= len)
             return 0;
-        }
-        line++;
-        const char *a = body + pos;
-        size_t alen = (size_t)(nl - a);
-        pos = (size_t)(nl - body) + 1;
         op *o = new_op(b);
         if (!o)
             return -ENOMEM;
+        const char *a = body + pos;
+        /* the plain action line reads itself to its end; others are split
+         * on '\n' first */
+        const char *nl = fast_action(b, o, a, end);
+        bool fast = nl != NULL;
+        if (!fast)
+            nl = memchr(a, '\n', len - pos);
+        if (!nl) {
+            b->nops--;
+            return illegal_arg(out, "The bulk request must be terminated by a newline [\\n]");
+        }
+        line++;
         o->line = line;
-        if (!fast_action(b, o, a, a + alen)) {
+        size_t alen = (size_t)(nl - a);
+        pos = (size_t)(nl - body) + 1;
+        if (!fast) {
             memset(o, 0, sizeof(*o));
             o->version = -1;
             o->if_seq_no = UNASSIGNED_SEQ;
@@ -673,9 +698,28 @@ static int scan(bulk *b, buf *out)
             if (rc != 1)
                 return rc;
         }
+        /* one pointer per distinct index name, so later steps compare
+         * pointers instead of bytes */
+        if (b->nops > 1 && o->index.p) {
+            const sref *prev = &b->ops[b->nops - 2].index;
+            if (prev->p && prev->len == o->index.len && prev->p != o->index.p &&
+                memcmp(prev->p, o->index.p, o->index.len) == 0)
+                o->index.p = prev->p;
+        }
         if (o->act == ACT_DELETE)
             continue;
-        nl = pos < len ? memchr(body + pos, '\n', len - pos) : NULL;
+        /* the document: validated in the same pass that finds its end */
+        es_check_out co;
+        es_check c = ES_CHECK_SYNTAX;
+        if (o->act != ACT_UPDATE && pos < len) {
+            es_check_opts lo = b->copts;
+            lo.line = true;
+            c = es_json_check(body + pos, len - pos, &lo, &co);
+        }
+        if (c == ES_CHECK_OK)
+            nl = co.line_end;
+        else
+            nl = pos < len ? memchr(body + pos, '\n', len - pos) : NULL;
         if (!nl) {
             b->nops--; /* an action without its source line is dropped, as ES does */
             if (pos != len)
@@ -702,6 +746,9 @@ static int scan(bulk *b, buf *out)
                 if (d)
                     o->has_mark = es_acct_find(b->env->acct, o->src, o->src_len, &o->mark);
             }
+        } else if (c == ES_CHECK_OK) {
+            o->check = ES_CHECK_OK;
+            mark_doc(b, o, &co);
         } else {
             check_doc(b, o);
         }
@@ -733,12 +780,13 @@ static int validate(bulk *b, buf *out)
         if (o->act == ACT_UPDATE && o->upd && !json_object_get(o->upd, "doc") &&
             !json_object_get(o->upd, "script") && !json_object_get(o->upd, "upsert"))
             ADD("script or doc is missing");
-        if (o->act == ACT_UPDATE && o->upd && json_is_true(json_object_get(o->upd, "doc_as_upsert")) &&
+        if (o->act == ACT_UPDATE && o->upd &&
+            json_is_true(json_object_get(o->upd, "doc_as_upsert")) &&
             !json_object_get(o->upd, "doc"))
             ADD("doc must be specified if doc_as_upsert is enabled");
         if (o->id.p && o->id.len > ES_MAX_ID_BYTES)
-            ADD("id [%.*s] is too long, must be no longer than 512 bytes but was: %u", (int)o->id.len,
-                o->id.p, o->id.len);
+            ADD("id [%.*s] is too long, must be no longer than 512 bytes but was: %u",
+                (int)o->id.len, o->id.p, o->id.len);
         if (o->id.p && o->id.len == 0 && b->p->major >= 7)
             ADD("id is too short, must be no shorter than 1 byte but was: 0");
         if (o->act != ACT_DELETE && o->act != ACT_UPDATE && !o->id.p && o->version >= 0 &&
@@ -839,7 +887,8 @@ static int fail_doc(bulk *b, op *o)
     const char *type = v8 ? "document_parsing_exception" : "mapper_parsing_exception";
     switch (o->check) {
     case ES_CHECK_EMPTY:
-        snprintf(reason, sizeof(reason), "%sfailed to parse, document is empty", v8 ? "[0:0] " : "");
+        snprintf(reason, sizeof(reason), "%sfailed to parse, document is empty",
+                 v8 ? "[0:0] " : "");
         rc = item_fail(o, 400, type, reason, NULL, NULL);
         break;
     case ES_CHECK_NOT_OBJECT:
@@ -875,7 +924,9 @@ static int fail_doc(bulk *b, op *o)
             rc = buf_printf(&r, "[%d:%d] %s", e.line, e.column, full.data);
             rc = rc ? rc : buf_puts(&caused, "{\"type\":\"x_content_parse_exception\",\"reason\":");
             rc = rc ? rc : es_json_put_str(&caused, r.data, r.len);
-            rc = rc ? rc : buf_puts(&caused, ",\"caused_by\":{\"type\":\"json_parse_exception\",\"reason\":");
+            rc = rc ? rc
+                    : buf_puts(&caused,
+                               ",\"caused_by\":{\"type\":\"json_parse_exception\",\"reason\":");
             rc = rc ? rc : es_json_put_str(&caused, full.data, full.len);
             rc = rc ? rc : buf_puts(&caused, "}}");
             buf_reset(&r);
@@ -921,13 +972,20 @@ static int fail_block(bulk *b, op *o)
 static const char *default_type_for(int status)
 {
     switch (status) {
-    case 400: return "mapper_parsing_exception";
-    case 403: return "cluster_block_exception";
-    case 404: return "document_missing_exception";
-    case 409: return "version_conflict_engine_exception";
-    case 429: return "es_rejected_execution_exception";
-    case 503: return "unavailable_shards_exception";
-    default: return "illegal_state_exception";
+    case 400:
+        return "mapper_parsing_exception";
+    case 403:
+        return "cluster_block_exception";
+    case 404:
+        return "document_missing_exception";
+    case 409:
+        return "version_conflict_engine_exception";
+    case 429:
+        return "es_rejected_execution_exception";
+    case 503:
+        return "unavailable_shards_exception";
+    default:
+        return "illegal_state_exception";
     }
 }
 
@@ -948,15 +1006,16 @@ static int fail_rule(bulk *b, op *o, const es_index *ix, const es_item_rule *r, 
         snprintf(reason, sizeof(reason), "%s", r->reason);
     } else if (strcmp(type, "es_rejected_execution_exception") == 0) {
         if (b->p->major >= 7)
-            snprintf(reason, sizeof(reason),
-                     "rejected execution of processing of [%lld][indices:data/write/bulk[s][p]]: "
-                     "request: BulkShardRequest [[%.*s][0]] containing [%zu] requests, target "
-                     "allocation id: %.22s, primary term: 1 on EsThreadPoolExecutor[name = %s/write, "
-                     "queue capacity = 10000, org.elasticsearch.common.util.concurrent."
-                     "EsThreadPoolExecutor@1f4a8e3c[Running, pool size = 2, active threads = 2, "
-                     "queued tasks = 10000, completed tasks = %lld]]",
-                     (long long)(o->line * 7 + 1000), il, in, nitems, ix ? ix->uuid : "_na_",
-                     b->env->node_name, (long long)(o->line * 13 + 50000));
+            snprintf(
+                reason, sizeof(reason),
+                "rejected execution of processing of [%lld][indices:data/write/bulk[s][p]]: "
+                "request: BulkShardRequest [[%.*s][0]] containing [%zu] requests, target "
+                "allocation id: %.22s, primary term: 1 on EsThreadPoolExecutor[name = %s/write, "
+                "queue capacity = 10000, org.elasticsearch.common.util.concurrent."
+                "EsThreadPoolExecutor@1f4a8e3c[Running, pool size = 2, active threads = 2, "
+                "queued tasks = 10000, completed tasks = %lld]]",
+                (long long)(o->line * 7 + 1000), il, in, nitems, ix ? ix->uuid : "_na_",
+                b->env->node_name, (long long)(o->line * 13 + 50000));
         else
             snprintf(reason, sizeof(reason),
                      "rejected execution of org.elasticsearch.transport.TransportService$7@5b3a2d1 "
@@ -998,15 +1057,16 @@ static int fail_rule(bulk *b, op *o, const es_index *ix, const es_item_rule *r, 
                      "flood-stage watermark, index has read-only-allow-delete block];",
                      il, in);
         else
-            snprintf(reason, sizeof(reason),
-                     "index [%.*s] blocked by: [FORBIDDEN/12/index read-only / allow delete (api)];",
-                     il, in);
+            snprintf(
+                reason, sizeof(reason),
+                "index [%.*s] blocked by: [FORBIDDEN/12/index read-only / allow delete (api)];", il,
+                in);
     } else if (strcmp(type, "document_missing_exception") == 0) {
         if (b->p->major >= 8)
             snprintf(reason, sizeof(reason), "[%.*s]: document missing", idl, id);
         else
-            snprintf(reason, sizeof(reason), "[%s][%.*s]: document missing", type_for_id(b, o),
-                     idl, id);
+            snprintf(reason, sizeof(reason), "[%s][%.*s]: document missing", type_for_id(b, o), idl,
+                     id);
         rc = shard_extra(&x, ix, in, o->index.len);
     } else if (strcmp(type, "unavailable_shards_exception") == 0) {
         snprintf(reason, sizeof(reason),
@@ -1058,8 +1118,7 @@ static bool merge(json_t *dst, json_t *src)
     bool changed = false;
     const char *k;
     json_t *v;
-    json_object_foreach(src, k, v)
-    {
+    json_object_foreach (src, k, v) {
         json_t *old = json_object_get(dst, k);
         if (old && json_is_object(old) && json_is_object(v)) {
             changed = merge(old, v) || changed;
@@ -1081,6 +1140,19 @@ typedef struct ix_cache {
     bool bad;
 } ix_cache;
 
+/* A type name for the answer, copied out of the store (the answer is
+ * written after the lock is released, when the index may be gone). The
+ * last one is reused: a request names few types. */
+static const char *intern_type(bulk *b, const char *name)
+{
+    if (b->last_type && strcmp(b->last_type, name) == 0)
+        return b->last_type;
+    const char *c = pool_add(b, strdup(name));
+    if (c)
+        b->last_type = c;
+    return c ? c : "_doc";
+}
+
 static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
 {
     const es_persona *p = b->p;
@@ -1099,10 +1171,17 @@ static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
     }
     if (p->multi_type) {
         int r = es_index_type(ix, t.p, t.len, true);
+        if (r == -ENOSPC) {
+            char *tn = pool_add(b, strndup(t.p, t.len));
+            o->type_name = tn ? tn : "_doc";
+            int frc = item_fail(o, 400, "illegal_argument_exception",
+                                "efksim keeps at most 64 mapping types per index", NULL, NULL);
+            return frc ? frc : 1;
+        }
         if (r < 0)
             return r;
         *tidx = r;
-        o->type_name = ix->types[r];
+        o->type_name = intern_type(b, ix->types[r]);
         return 0;
     }
     if (!ix->ntypes) {
@@ -1114,7 +1193,7 @@ static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
     if ((strlen(have) == t.len && memcmp(have, t.p, t.len) == 0) ||
         (t.len == 4 && memcmp(t.p, "_doc", 4) == 0)) {
         *tidx = 0;
-        o->type_name = have;
+        o->type_name = intern_type(b, have);
         return 0;
     }
     char reason[600];
@@ -1166,7 +1245,8 @@ static int apply_update(bulk *b, op *o, es_index *ix, int tidx)
         if (!base) {
             char reason[700];
             if (b->p->major >= 8)
-                snprintf(reason, sizeof(reason), "[%.*s]: document missing", (int)o->id.len, o->id.p);
+                snprintf(reason, sizeof(reason), "[%.*s]: document missing", (int)o->id.len,
+                         o->id.p);
             else
                 snprintf(reason, sizeof(reason), "[%s][%.*s]: document missing", type_for_id(b, o),
                          (int)o->id.len, o->id.p);
@@ -1200,6 +1280,15 @@ static int apply_update(bulk *b, op *o, es_index *ix, int tidx)
         json_decref(newdoc);
         return fail_block(b, o);
     }
+    if (es_store_accounting_only(s)) {
+        /* nothing is kept: an upsert only counts */
+        json_decref(newdoc);
+        es_index_count_only(s, ix, o->src_len, &o->seq);
+        o->ver = 1;
+        o->status = 201;
+        o->result = RES_CREATED;
+        return 0;
+    }
     char *text = json_dumps(newdoc, JSON_COMPACT);
     json_decref(newdoc);
     if (!text)
@@ -1222,8 +1311,8 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
     es_store *s = b->env->store;
     bool acct_only = es_store_accounting_only(s);
     /* the index: name rules, then auto-creation */
-    if (!cache->name || cache->len != o->index.len ||
-        memcmp(cache->name, o->index.p, o->index.len) != 0) {
+    if (cache->name != o->index.p && (!cache->name || cache->len != o->index.len ||
+                                      memcmp(cache->name, o->index.p, o->index.len) != 0)) {
         cache->name = o->index.p;
         cache->len = o->index.len;
         cache->bad = es_index_name_check(b->p, o->index.p, o->index.len, cache->invalid,
@@ -1236,7 +1325,8 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
         buf x;
         buf_init(&x, 0);
         int rc = shard_extra(&x, NULL, o->index.p, o->index.len);
-        rc = rc ? rc : item_fail(o, 400, "invalid_index_name_exception", cache->invalid, x.data, NULL);
+        rc = rc ? rc
+                : item_fail(o, 400, "invalid_index_name_exception", cache->invalid, x.data, NULL);
         buf_cleanup(&x);
         return rc;
     }
@@ -1368,15 +1458,17 @@ static int apply_one(bulk *b, op *o, size_t pos, ix_cache *cache)
                       &o->ver, &o->seq, &created);
     if (rc == -EEXIST) {
         char tail[200];
-        snprintf(tail, sizeof(tail), "version conflict, document already exists (current version [%lld])",
+        snprintf(tail, sizeof(tail),
+                 "version conflict, document already exists (current version [%lld])",
                  (long long)o->ver);
         return fail_conflict(b, o, ix, tail);
     }
     if (rc == -ESTALE) {
         char tail[200];
-        snprintf(tail, sizeof(tail),
-                 "version conflict, current version [%lld] is different than the one provided [%lld]",
-                 (long long)o->ver, (long long)o->version);
+        snprintf(
+            tail, sizeof(tail),
+            "version conflict, current version [%lld] is different than the one provided [%lld]",
+            (long long)o->ver, (long long)o->version);
         return fail_conflict(b, o, ix, tail);
     }
     if (rc == -ENOSPC)
@@ -1436,8 +1528,8 @@ static int render_ok_fast(bulk *b, buf *out, const op *o, bool *done)
     size_t idl = o->gen_id ? ES_ID_LEN : o->id.len;
     if (!id)
         return 0;
-    if (o->index.len != b->esc_len || (o->index.p != b->esc_name &&
-                                       memcmp(o->index.p, b->esc_name, o->index.len) != 0)) {
+    if (o->index.len != b->esc_len ||
+        (o->index.p != b->esc_name && memcmp(o->index.p, b->esc_name, o->index.len) != 0)) {
         b->esc_name = o->index.p;
         b->esc_len = o->index.len;
         b->esc_needed = es_json_needs_escape(o->index.p, o->index.len);
@@ -1704,7 +1796,9 @@ int es_bulk_run(const es_bulk_env *env, const es_bulk_req *req, buf *out, es_bul
     rc = buf_reserve(out, 64 + b.nops * 200);
     rc = rc ? rc : LIT(out, "{\"took\":");
     rc = rc ? rc : es_put_i64(out, took);
-    rc = rc ? rc : (errors ? LIT(out, ",\"errors\":true,\"items\":[") : LIT(out, ",\"errors\":false,\"items\":["));
+    rc = rc ? rc
+            : (errors ? LIT(out, ",\"errors\":true,\"items\":[")
+                      : LIT(out, ",\"errors\":false,\"items\":["));
     for (i = 0; i < b.nops && !rc; i++) {
         if (i)
             rc = LIT(out, ",");

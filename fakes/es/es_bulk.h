@@ -43,38 +43,38 @@ typedef struct es_item_rule {
     const char *reason;        /* NULL: the persona's usual wording */
     const uint32_t *positions; /* 1-based positions within a request */
     size_t npositions;
-    uint64_t every;            /* every nth matching item (0: every one) */
-    const char *index_glob;    /* NULL: any index */
-    double probability;        /* < 0: always */
-    uint64_t *counter;         /* matching items seen (for every) */
-    uint64_t *failed;          /* items failed by this rule */
-    rng *rng;                  /* for probability */
+    uint64_t every;         /* every nth matching item (0: every one) */
+    const char *index_glob; /* NULL: any index */
+    double probability;     /* < 0: always */
+    uint64_t *counter;      /* matching items seen (for every) */
+    uint64_t *failed;       /* items failed by this rule */
+    rng *rng;               /* for probability */
 } es_item_rule;
 
 /* What a bulk runs against (all borrowed). */
 typedef struct es_bulk_env {
     es_store *store;
     es_idgen *ids;
-    es_acct *acct;          /* NULL: no accounting */
+    es_acct *acct; /* NULL: no accounting */
     efk_clock *clock;
     const char *node_name;
 } es_bulk_env;
 
 typedef struct es_bulk_req {
-    const char *body;       /* decoded body (borrowed) */
+    const char *body; /* decoded body (borrowed) */
     size_t len;
-    const char *index;      /* default index from the path, or NULL */
-    const char *type;       /* default type from the path, or NULL */
+    const char *index;         /* default index from the path, or NULL */
+    const char *type;          /* default type from the path, or NULL */
     const es_persona *persona; /* already adjusted for compatible-with */
     const es_item_rule *rules;
     size_t nrules;
-    int64_t start_ns;       /* monotonic time the request arrived (for took) */
+    int64_t start_ns; /* monotonic time the request arrived (for took) */
 } es_bulk_req;
 
 typedef struct es_bulk_stats {
     size_t items;
     size_t failed;
-    size_t faulted;         /* failed by an item rule */
+    size_t faulted; /* failed by an item rule */
 } es_bulk_stats;
 
 /* Run one bulk request. Appends the answer's body to `out` and returns its

@@ -23,9 +23,9 @@
 
 typedef struct es_idgen {
     pthread_mutex_t lock;
-    efk_clock *clock;       /* borrowed */
-    uint8_t node[6];        /* the "MAC address" */
-    uint32_t seq;           /* 24-bit sequence */
+    efk_clock *clock; /* borrowed */
+    uint8_t node[6];  /* the "MAC address" */
+    uint32_t seq;     /* 24-bit sequence */
     int64_t last_ms;
 } es_idgen;
 

@@ -19,9 +19,9 @@
  * rejects invalid UTF-8 the way Jackson does).
  */
 
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-#define HASZERO(v) (((v) - ONES) & ~(v) & HIGHS)
+#define ONES       UINT64_C(0x0101010101010101)
+#define HIGHS      UINT64_C(0x8080808080808080)
+#define HASZERO(v) (((v)-ONES) & ~(v)&HIGHS)
 
 static inline uint64_t special_bytes(uint64_t w)
 {
@@ -150,6 +150,14 @@ static inline const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
+/* Blanks within one NDJSON line: a '\n' is not one of them. */
+static inline const char *skip_ws_line(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    return p;
+}
+
 static const char *skip_number(const char *p, const char *end)
 {
     if (p < end && *p == '-')
@@ -187,8 +195,8 @@ static const char *skip_number(const char *p, const char *end)
 
 static inline bool ident_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || c >= 0x80;
 }
 
 static const char *skip_literal(const char *p, const char *end)
@@ -225,14 +233,19 @@ es_check es_json_check(const char *p, size_t len, const es_check_opts *opts, es_
     size_t want_len = opts ? opts->field_len : 0;
     bool want_this = false;
     const char *val_start = NULL;
+    bool line = opts && opts->line;
+#define WSP(x) (line ? skip_ws_line((x), end) : skip_ws((x), end))
 
     if (out) {
         out->field_val = NULL;
         out->field_val_len = 0;
         out->field_is_string = false;
         out->trailing_tok = ES_TOK_NONE;
+        out->line_end = NULL;
     }
-    s = skip_ws(s, end);
+    s = WSP(s);
+    if (line && (s == end || *s != '{'))
+        return ES_CHECK_SYNTAX; /* not the plain case: let the exact path look */
     if (s == end)
         return ES_CHECK_EMPTY;
     if (*s != '{') {
@@ -244,7 +257,7 @@ es_check es_json_check(const char *p, size_t len, const es_check_opts *opts, es_
     }
     stk[d++] = '{';
     s++;
-    s = skip_ws(s, end);
+    s = WSP(s);
     if (s < end && *s == '}') {
         s++;
         d--;
@@ -262,11 +275,14 @@ key:
         size_t klen = (size_t)(s - 1 - k);
         if (dup) {
             for (size_t i = nkeys; i > 0 && keys[i - 1].depth == d; i--) {
-                if (keys[i - 1].len == klen && memcmp(keys[i - 1].p, k, klen) == 0)
+                if (keys[i - 1].len == klen && (klen == 0 || keys[i - 1].p[0] == k[0]) &&
+                    memcmp(keys[i - 1].p, k, klen) == 0)
                     return ES_CHECK_DUP_KEY;
             }
             if (nkeys == FAST_KEYS) {
                 /* A very wide object: let the exact (slower) reader decide. */
+                if (line)
+                    return ES_CHECK_SYNTAX;
                 es_jerr e;
                 return es_json_explain(p, len, true, NULL, &e) ? ES_CHECK_SYNTAX : ES_CHECK_OK;
             }
@@ -277,10 +293,10 @@ key:
         }
         want_this = want && d == 1 && klen == want_len && memcmp(k, want, klen) == 0;
     }
-    s = skip_ws(s, end);
+    s = WSP(s);
     if (s >= end || *s != ':')
         return ES_CHECK_SYNTAX;
-    s = skip_ws(s + 1, end);
+    s = WSP(s + 1);
 
 value:
     if (s >= end)
@@ -303,7 +319,7 @@ value:
             return ES_CHECK_SYNTAX;
         want_this = false;
         stk[d++] = '{';
-        s = skip_ws(s + 1, end);
+        s = WSP(s + 1);
         if (s < end && *s == '}') {
             s++;
             d--;
@@ -315,7 +331,7 @@ value:
             return ES_CHECK_SYNTAX;
         want_this = false;
         stk[d++] = '[';
-        s = skip_ws(s + 1, end);
+        s = WSP(s + 1);
         if (s < end && *s == ']') {
             s++;
             d--;
@@ -343,14 +359,14 @@ value:
     }
 
 after_value:
-    s = skip_ws(s, end);
+    s = WSP(s);
     if (d == 0)
         goto done;
     if (s >= end)
         return ES_CHECK_SYNTAX;
     if (stk[d - 1] == '{') {
         if (*s == ',') {
-            s = skip_ws(s + 1, end);
+            s = WSP(s + 1);
             goto key;
         }
         if (*s == '}') {
@@ -363,7 +379,7 @@ after_value:
         return ES_CHECK_SYNTAX;
     }
     if (*s == ',') {
-        s = skip_ws(s + 1, end);
+        s = WSP(s + 1);
         goto value;
     }
     if (*s == ']') {
@@ -374,6 +390,14 @@ after_value:
     return ES_CHECK_SYNTAX;
 
 done:
+    if (line) {
+        if (s < end && *s == '\n') {
+            if (out)
+                out->line_end = s;
+            return ES_CHECK_OK;
+        }
+        return ES_CHECK_SYNTAX;
+    }
     if (s == end)
         return ES_CHECK_OK;
     {
@@ -389,6 +413,7 @@ done:
             out->trailing_tok = t;
         return ES_CHECK_TRAILING;
     }
+#undef WSP
 }
 
 /* ---------------- the pull tokenizer ---------------- */
@@ -407,16 +432,26 @@ enum {
 const char *es_tok_name(es_tok t)
 {
     switch (t) {
-    case ES_TOK_START_OBJECT: return "START_OBJECT";
-    case ES_TOK_END_OBJECT: return "END_OBJECT";
-    case ES_TOK_START_ARRAY: return "START_ARRAY";
-    case ES_TOK_END_ARRAY: return "END_ARRAY";
-    case ES_TOK_FIELD_NAME: return "FIELD_NAME";
-    case ES_TOK_VALUE_STRING: return "VALUE_STRING";
-    case ES_TOK_VALUE_NUMBER: return "VALUE_NUMBER";
-    case ES_TOK_VALUE_BOOLEAN: return "VALUE_BOOLEAN";
-    case ES_TOK_VALUE_NULL: return "VALUE_NULL";
-    case ES_TOK_NONE: break;
+    case ES_TOK_START_OBJECT:
+        return "START_OBJECT";
+    case ES_TOK_END_OBJECT:
+        return "END_OBJECT";
+    case ES_TOK_START_ARRAY:
+        return "START_ARRAY";
+    case ES_TOK_END_ARRAY:
+        return "END_ARRAY";
+    case ES_TOK_FIELD_NAME:
+        return "FIELD_NAME";
+    case ES_TOK_VALUE_STRING:
+        return "VALUE_STRING";
+    case ES_TOK_VALUE_NUMBER:
+        return "VALUE_NUMBER";
+    case ES_TOK_VALUE_BOOLEAN:
+        return "VALUE_BOOLEAN";
+    case ES_TOK_VALUE_NULL:
+        return "VALUE_NULL";
+    case ES_TOK_NONE:
+        break;
     }
     return "null";
 }
@@ -601,8 +636,7 @@ static int lex_string(es_lex *lx)
                 if (e >= 0x20 && e < 0x80)
                     return fail(lx, (size_t)(p + 1 - lx->s), 2,
                                 "Unrecognized character escape '%c' (code %d)", e, e);
-                return fail(lx, (size_t)(p + 1 - lx->s), 2, "Unrecognized character escape %s",
-                            cd);
+                return fail(lx, (size_t)(p + 1 - lx->s), 2, "Unrecognized character escape %s", cd);
             }
             continue;
         }
@@ -654,7 +688,8 @@ static int lex_number(es_lex *lx)
     if (*p == '0') {
         p++;
         if (p < end && *p >= '0' && *p <= '9')
-            return fail(lx, (size_t)(p - s), 2, "Invalid numeric value: Leading zeroes not allowed");
+            return fail(lx, (size_t)(p - s), 2,
+                        "Invalid numeric value: Leading zeroes not allowed");
     } else {
         while (p < end && *p >= '0' && *p <= '9')
             p++;
@@ -803,8 +838,8 @@ static int lex_key(es_lex *lx)
     if (lx->dup_keys) {
         for (size_t i = lx->nkeys; i > 0 && lx->keys[i - 1].depth == lx->depth; i--) {
             if (lx->keys[i - 1].len == klen && memcmp(lx->keys[i - 1].p, k, klen) == 0)
-                return fail(lx, lx->pos, 1, "Duplicate field '%.*s'", (int)(klen > 200 ? 200 : klen),
-                            k);
+                return fail(lx, lx->pos, 1, "Duplicate field '%.*s'",
+                            (int)(klen > 200 ? 200 : klen), k);
         }
         if (lx->nkeys == lx->keys_cap) {
             size_t nc = lx->keys_cap ? lx->keys_cap * 2 : 32;
@@ -823,7 +858,8 @@ static int lex_key(es_lex *lx)
     if (p >= lx->s + lx->len)
         return unexpected_eof(lx);
     if (*p != ':')
-        return unexpected(lx, (size_t)(p - lx->s), "was expecting a colon to separate field name and value");
+        return unexpected(lx, (size_t)(p - lx->s),
+                          "was expecting a colon to separate field name and value");
     lx->pos = (size_t)(p + 1 - lx->s);
     lx->tok = ES_TOK_FIELD_NAME;
     lx->state = ST_OBJ_VALUE;
@@ -1007,11 +1043,21 @@ int es_json_unescape(const char *p, size_t len, buf *out)
         char e = p[i + 1];
         char c;
         switch (e) {
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
+        case 'b':
+            c = '\b';
+            break;
+        case 'f':
+            c = '\f';
+            break;
+        case 'n':
+            c = '\n';
+            break;
+        case 'r':
+            c = '\r';
+            break;
+        case 't':
+            c = '\t';
+            break;
         case 'u': {
             if (i + 6 > len)
                 return -EINVAL;
@@ -1035,7 +1081,9 @@ int es_json_unescape(const char *p, size_t len, buf *out)
             start = i;
             continue;
         }
-        default: c = e; break;
+        default:
+            c = e;
+            break;
         }
         if ((rc = buf_append(out, &c, 1)))
             return rc;

@@ -33,7 +33,7 @@
 #include "core/buf.h"
 
 #define ES_JSON_MAX_DEPTH 1000
-#define ES_JSON_MSG_MAX 320
+#define ES_JSON_MSG_MAX   320
 
 /* Token kinds, with the names ES prints in its errors. */
 typedef enum es_tok {
@@ -77,17 +77,23 @@ typedef enum es_check {
 } es_check;
 
 typedef struct es_check_opts {
-    bool dup_keys;          /* detect duplicate field names (ES >= 5) */
-    const char *field;      /* report the value of this top-level field */
+    bool dup_keys;     /* detect duplicate field names (ES >= 5) */
+    const char *field; /* report the value of this top-level field */
     size_t field_len;
+    /* NDJSON line mode: the input runs on past the document and a '\n' ends
+     * it. ES_CHECK_OK only for an object followed by blanks and '\n' (then
+     * out->line_end points at the '\n'); any other answer means: find the
+     * line and check it again without line mode for the exact verdict. */
+    bool line;
 } es_check_opts;
 
 typedef struct es_check_out {
-    const char *field_val;  /* the value's raw bytes (a string without its
-                               quotes, escapes kept), or NULL when absent */
+    const char *field_val; /* the value's raw bytes (a string without its
+                              quotes, escapes kept), or NULL when absent */
     size_t field_val_len;
     bool field_is_string;
-    es_tok trailing_tok;    /* ES_CHECK_TRAILING: the first extra token */
+    es_tok trailing_tok;  /* ES_CHECK_TRAILING: the first extra token */
+    const char *line_end; /* line mode: the '\n' after the document */
 } es_check_out;
 
 /* Validate one document `p[0..len)`. `opts` and `out` may be NULL.
@@ -103,12 +109,12 @@ bool es_json_explain(const char *p, size_t len, bool dup_keys, const char *src_d
 typedef struct es_lex {
     const char *s;
     size_t len, pos;
-    es_tok tok;           /* the current token */
-    const char *text;     /* its raw text: string contents without quotes,
-                             the number or literal as written */
+    es_tok tok;       /* the current token */
+    const char *text; /* its raw text: string contents without quotes,
+                         the number or literal as written */
     size_t text_len;
-    bool escaped;         /* the string contains backslash escapes */
-    es_jerr err;          /* after a -1 */
+    bool escaped; /* the string contains backslash escapes */
+    es_jerr err;  /* after a -1 */
     /* grammar state */
     int depth;
     uint8_t stack[ES_JSON_MAX_DEPTH + 1]; /* '{' or '[' per level */
@@ -117,7 +123,11 @@ typedef struct es_lex {
     const char *src_desc; /* how messages name the input (NULL: the bytes) */
     /* open-object key lists for duplicate detection */
     size_t nkeys, keys_cap;
-    struct es_lex_key { const char *p; size_t len; int depth; } *keys;
+    struct es_lex_key {
+        const char *p;
+        size_t len;
+        int depth;
+    } * keys;
 } es_lex;
 
 /* Start tokenizing `s[0..len)` (borrowed). */

@@ -19,20 +19,20 @@
 
 typedef struct es_persona {
     int major, minor, patch;
-    char number[32];            /* "7.17.25" */
-    const char *lucene;         /* lucene_version */
+    char number[32];    /* "7.17.25" */
+    const char *lucene; /* lucene_version */
     const char *build_hash;
-    const char *build_date;     /* build_timestamp (2.x) / build_date */
-    const char *min_wire;       /* NULL before 6.x */
+    const char *build_date; /* build_timestamp (2.x) / build_date */
+    const char *min_wire;   /* NULL before 6.x */
     const char *min_index;
-    bool product_header;        /* X-Elastic-Product: Elasticsearch */
-    bool dup_keys;              /* strict duplicate field detection */
-    bool multi_type;            /* several mapping types per index (2.x, 5.x) */
-    bool type_required;         /* bulk actions need a _type (<= 6.x) */
-    bool type_rejected;         /* _type is a request error (8.x) */
-    bool compat7;               /* an 8.x persona answering a compatible-with=7 request */
-    bool total_as_object;       /* hits.total {value, relation} (>= 7.0) */
-    bool parse_exc_wrapped;     /* x_content_parse_exception (8.x) vs json_parse_exception */
+    bool product_header;    /* X-Elastic-Product: Elasticsearch */
+    bool dup_keys;          /* strict duplicate field detection */
+    bool multi_type;        /* several mapping types per index (2.x, 5.x) */
+    bool type_required;     /* bulk actions need a _type (<= 6.x) */
+    bool type_rejected;     /* _type is a request error (8.x) */
+    bool compat7;           /* an 8.x persona answering a compatible-with=7 request */
+    bool total_as_object;   /* hits.total {value, relation} (>= 7.0) */
+    bool parse_exc_wrapped; /* x_content_parse_exception (8.x) vs json_parse_exception */
 } es_persona;
 
 /* Choose a persona from a version string: "2.4", "5.6", "6.8", "7.17", "8",

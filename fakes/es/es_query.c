@@ -20,7 +20,8 @@ static void collect(const json_t *node, const char *path, json_t *out)
     if (json_is_array(node)) {
         size_t i;
         json_t *v;
-        json_array_foreach(node, i, v) collect(v, path, out);
+        json_array_foreach (node, i, v)
+            collect(v, path, out);
         return;
     }
     if (!*path) {
@@ -31,7 +32,7 @@ static void collect(const json_t *node, const char *path, json_t *out)
         return;
     /* the longest literal key first, then shorter prefixes */
     size_t len = strlen(path);
-    for (size_t cut = len;; ) {
+    for (size_t cut = len;;) {
         char key[512];
         if (cut < sizeof(key)) {
             memcpy(key, path, cut);
@@ -67,8 +68,7 @@ static json_t *field_values(const json_t *doc, const char *field, bool *keyword)
         collect(doc, base, tmp);
         size_t i;
         json_t *v;
-        json_array_foreach(tmp, i, v)
-        {
+        json_array_foreach (tmp, i, v) {
             if (json_is_string(v))
                 json_array_append(out, v);
         }
@@ -212,19 +212,21 @@ static bool any_value(const json_t *doc, const char *field, const json_t *qv, in
     size_t i;
     json_t *dv;
     if (mode == 0) { /* term */
-        json_array_foreach(vals, i, dv) if (!hit && term_eq(dv, qv, keyword)) hit = true;
+        json_array_foreach (vals, i, dv)
+            if (!hit && term_eq(dv, qv, keyword))
+                hit = true;
     } else { /* match (1) and match_phrase (2) */
         char tmp[64];
         const char *qs = scalar_text(qv, tmp, sizeof(tmp));
         if (qs) {
             toks qt = {0};
             if (keyword) {
-                json_array_foreach(vals, i, dv) if (json_is_string(dv) &&
-                                                    strcmp(json_string_value(dv), qs) == 0) hit = true;
+                json_array_foreach (vals, i, dv)
+                    if (json_is_string(dv) && strcmp(json_string_value(dv), qs) == 0)
+                        hit = true;
             } else {
                 tokenize(qs, &qt);
-                json_array_foreach(vals, i, dv)
-                {
+                json_array_foreach (vals, i, dv) {
                     if (hit)
                         break;
                     if (!json_is_string(dv)) {
@@ -285,13 +287,11 @@ static bool range_match(const json_t *doc, const char *field, const json_t *spec
     bool hit = false;
     size_t i;
     json_t *dv;
-    json_array_foreach(vals, i, dv)
-    {
+    json_array_foreach (vals, i, dv) {
         bool pass = true;
         const char *k;
         json_t *bound;
-        json_object_foreach((json_t *)spec, k, bound)
-        {
+        json_object_foreach ((json_t *)spec, k, bound) {
             bool ok;
             if (json_is_null(bound))
                 continue;
@@ -341,9 +341,9 @@ static bool field_and_value(const json_t *body, const char *inner, const char **
     return true;
 }
 
-static const char *const KNOWN[] = {"match_all", "match_none", "term",  "terms",  "match",
-                                    "match_phrase", "range",   "exists", "ids",   "prefix",
-                                    "wildcard",  "bool",      NULL};
+static const char *const KNOWN[] = {"match_all",    "match_none", "term",   "terms", "match",
+                                    "match_phrase", "range",      "exists", "ids",   "prefix",
+                                    "wildcard",     "bool",       NULL};
 
 static int fail(char *type, size_t tsz, char *reason, size_t rsz, const char *t, const char *fmt,
                 ...) __attribute__((format(printf, 6, 7)));
@@ -368,7 +368,8 @@ int es_query_check(const json_t *q, char *type, size_t tsz, char *reason, size_t
     if (json_object_size(q) != 1)
         return fail(type, tsz, reason, rsz, "parsing_exception",
                     "[%s] malformed query, expected [END_OBJECT] but found [FIELD_NAME]",
-                    json_object_size(q) ? json_object_iter_key(json_object_iter((json_t *)q)) : "_na");
+                    json_object_size(q) ? json_object_iter_key(json_object_iter((json_t *)q))
+                                        : "_na");
     void *it = json_object_iter((json_t *)q);
     const char *name = json_object_iter_key(it);
     const json_t *body = json_object_iter_value(it);
@@ -383,8 +384,7 @@ int es_query_check(const json_t *q, char *type, size_t tsz, char *reason, size_t
     if (strcmp(name, "bool") == 0) {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)body, k, v)
-        {
+        json_object_foreach ((json_t *)body, k, v) {
             if (strcmp(k, "must") && strcmp(k, "filter") && strcmp(k, "should") &&
                 strcmp(k, "must_not")) {
                 if (strcmp(k, "minimum_should_match") == 0 || strcmp(k, "boost") == 0)
@@ -395,7 +395,9 @@ int es_query_check(const json_t *q, char *type, size_t tsz, char *reason, size_t
             if (json_is_array(v)) {
                 size_t i;
                 json_t *c;
-                json_array_foreach(v, i, c) if (es_query_check(c, type, tsz, reason, rsz)) return -1;
+                json_array_foreach (v, i, c)
+                    if (es_query_check(c, type, tsz, reason, rsz))
+                        return -1;
             } else if (es_query_check(v, type, tsz, reason, rsz)) {
                 return -1;
             }
@@ -419,8 +421,7 @@ int es_query_check(const json_t *q, char *type, size_t tsz, char *reason, size_t
     if (strcmp(name, "terms") == 0) {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)body, k, v)
-        {
+        json_object_foreach ((json_t *)body, k, v) {
             if (strcmp(k, "boost") == 0)
                 continue;
             if (!json_is_array(v))
@@ -464,8 +465,7 @@ static bool clause_list(const json_t *v, const json_t *doc, const char *id, size
     if (json_is_array(v)) {
         size_t i;
         json_t *c;
-        json_array_foreach(v, i, c)
-        {
+        json_array_foreach (v, i, c) {
             total++;
             if (es_query_match(c, doc, id, idl))
                 n++;
@@ -522,13 +522,14 @@ bool es_query_match(const json_t *q, const json_t *doc, const char *id, size_t i
     if (strcmp(name, "terms") == 0) {
         const char *f;
         json_t *vals;
-        json_object_foreach((json_t *)body, f, vals)
-        {
+        json_object_foreach ((json_t *)body, f, vals) {
             if (!json_is_array(vals))
                 continue;
             size_t i;
             json_t *v;
-            json_array_foreach(vals, i, v) if (any_value(doc, f, v, 0, NULL)) return true;
+            json_array_foreach (vals, i, v)
+                if (any_value(doc, f, v, 0, NULL))
+                    return true;
             return false;
         }
         return false;
@@ -543,15 +544,16 @@ bool es_query_match(const json_t *q, const json_t *doc, const char *id, size_t i
         bool hit = false;
         size_t i;
         json_t *v;
-        json_array_foreach(vals, i, v) if (!json_is_null(v)) hit = true;
+        json_array_foreach (vals, i, v)
+            if (!json_is_null(v))
+                hit = true;
         json_decref(vals);
         return hit;
     }
     if (strcmp(name, "ids") == 0) {
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(body, "values"), i, v)
-        {
+        json_array_foreach (json_object_get(body, "values"), i, v) {
             if (json_is_string(v) && json_string_length(v) == idl &&
                 memcmp(json_string_value(v), id, idl) == 0)
                 return true;
@@ -583,8 +585,7 @@ bool es_query_match(const json_t *q, const json_t *doc, const char *id, size_t i
         size_t i;
         json_t *dv;
         const char *pat = json_string_value(v);
-        json_array_foreach(vals, i, dv)
-        {
+        json_array_foreach (vals, i, dv) {
             if (!json_is_string(dv) || hit)
                 continue;
             toks t = {0};
@@ -641,14 +642,14 @@ static int parse_one(const json_t *s, es_sort_key **keys, size_t *n, char *reaso
         return add_key(keys, n, f, strcmp(f, "_score") == 0);
     }
     if (!json_is_object(s)) {
-        snprintf(reason, rsz, "malformed sort format, within the sort array, an object, or an "
-                              "actual string are allowed");
+        snprintf(reason, rsz,
+                 "malformed sort format, within the sort array, an object, or an "
+                 "actual string are allowed");
         return -1;
     }
     const char *f;
     json_t *v;
-    json_object_foreach((json_t *)s, f, v)
-    {
+    json_object_foreach ((json_t *)s, f, v) {
         bool desc = strcmp(f, "_score") == 0;
         const json_t *ord = json_is_object(v) ? json_object_get(v, "order") : v;
         if (json_is_string(ord)) {
@@ -677,7 +678,9 @@ int es_sort_parse(const json_t *sort, es_sort_key **keys, size_t *n, char *reaso
     if (json_is_array(sort)) {
         size_t i;
         json_t *s;
-        json_array_foreach(sort, i, s) if (parse_one(s, keys, n, reason, rsz)) return -1;
+        json_array_foreach (sort, i, s)
+            if (parse_one(s, keys, n, reason, rsz))
+                return -1;
         return 0;
     }
     return parse_one(sort, keys, n, reason, rsz);

@@ -30,7 +30,7 @@ bool es_query_is_match_all(const json_t *q);
 
 /* A parsed sort specification. */
 typedef struct es_sort_key {
-    char *field;     /* "_doc", "_score", or a field path */
+    char *field; /* "_doc", "_score", or a field path */
     bool desc;
 } es_sort_key;
 

@@ -36,8 +36,8 @@ int es_put_i64(buf *out, long long v)
     return buf_append(out, p, (size_t)(e - p));
 }
 
-int es_error_render(buf *out, int status, const char *type, const char *reason,
-                    const char *extra, const char *caused)
+int es_error_render(buf *out, int status, const char *type, const char *reason, const char *extra,
+                    const char *caused)
 {
     int rc = 0;
     size_t rl = strlen(reason);

@@ -16,8 +16,8 @@
  *    "reason":R<extra>[,"caused_by":<caused>]},"status":N}
  * `extra` is raw JSON members starting with ',' (or NULL); `caused` a raw
  * JSON object (or NULL). 0 or buf's errors. */
-int es_error_render(buf *out, int status, const char *type, const char *reason,
-                    const char *extra, const char *caused) __attribute__((warn_unused_result));
+int es_error_render(buf *out, int status, const char *type, const char *reason, const char *extra,
+                    const char *caused) __attribute__((warn_unused_result));
 
 /* Check an index name the way ES does when it creates an index. 0 when
  * valid; else -1 with ES's reason ("Invalid index name [Foo], must be

@@ -25,12 +25,15 @@
 #include "es_reply.h"
 #include "es_server.h"
 
+/* Templates and lifecycle policies kept at most (each kind). */
+#define ES_MAX_TEMPLATES 1000
+
 typedef struct ctx {
     efk_es *es;
     http_req *req;
     http_resp *resp;
     es_persona p;
-    int compat;   /* compatible-with asked for, 0 when none */
+    int compat; /* compatible-with asked for, 0 when none */
     bool head;
 } ctx;
 
@@ -46,7 +49,8 @@ static void set_headers(ctx *c, const char *content_type)
         http_resp_header(c->resp, "Content-Type", content_type);
     } else if (c->compat) {
         char ct[96];
-        snprintf(ct, sizeof(ct), "application/vnd.elasticsearch+json;compatible-with=%d", c->compat);
+        snprintf(ct, sizeof(ct), "application/vnd.elasticsearch+json;compatible-with=%d",
+                 c->compat);
         http_resp_header(c->resp, "Content-Type", ct);
     } else {
         http_resp_header(c->resp, "Content-Type", "application/json; charset=UTF-8");
@@ -179,7 +183,8 @@ static bool authenticate(ctx *c)
         if (colon) {
             *colon = '\0';
             for (size_t i = 0; i < es->nusers; i++)
-                if (strcmp(es->users[i].user, dec) == 0 && strcmp(es->users[i].secret, colon + 1) == 0)
+                if (strcmp(es->users[i].user, dec) == 0 &&
+                    strcmp(es->users[i].secret, colon + 1) == 0)
                     return true;
         }
         snprintf(reason, sizeof(reason), "unable to authenticate user [%s] for REST request [%s]",
@@ -235,38 +240,43 @@ static void send_reject_kind(ctx *c, const char *kind)
                  "is larger than the limit of [%llu/%.1fgb], real usage: [%llu/%.1fgb], new bytes "
                  "reserved: [%zu/%.1fkb], usages [request=0/0b, fielddata=0/0b, "
                  "in_flight_requests=%zu/%.1fkb, accounting=0/0b]",
-                 want, want / 1073741824.0, limit, limit / 1073741824.0, limit, limit / 1073741824.0,
-                 len, len / 1024.0, len, len / 1024.0);
+                 want, want / 1073741824.0, limit, limit / 1073741824.0, limit,
+                 limit / 1073741824.0, len, len / 1024.0, len, len / 1024.0);
         char extra[200];
-        snprintf(extra, sizeof(extra), ",\"bytes_wanted\":%llu,\"bytes_limit\":%llu,"
-                                       "\"durability\":\"TRANSIENT\"", want, limit);
+        snprintf(extra, sizeof(extra),
+                 ",\"bytes_wanted\":%llu,\"bytes_limit\":%llu,"
+                 "\"durability\":\"TRANSIENT\"",
+                 want, limit);
         send_error(c, 429, "circuit_breaking_exception", reason, extra);
         return;
     }
     if (strcmp(kind, "no_master") == 0) {
-        send_error(c, 503, "cluster_block_exception", "blocked by: [SERVICE_UNAVAILABLE/2/no master];",
-                   NULL);
+        send_error(c, 503, "cluster_block_exception",
+                   "blocked by: [SERVICE_UNAVAILABLE/2/no master];", NULL);
         return;
     }
     if (strcmp(kind, "unavailable") == 0) {
-        snprintf(reason, sizeof(reason),
-                 "[_all][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest]");
+        snprintf(
+            reason, sizeof(reason),
+            "[_all][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest]");
         send_error(c, 503, "unavailable_shards_exception", reason, NULL);
         return;
     }
     /* rejected_execution */
     if (c->p.major > 7 || (c->p.major == 7 && c->p.minor >= 9))
-        snprintf(reason, sizeof(reason),
-                 "rejected execution of coordinating operation [coordinating_and_primary_bytes=%zu, "
-                 "replica_bytes=0, all_bytes=%zu, coordinating_operation_bytes=%zu, "
-                 "max_coordinating_and_primary_bytes=107374182]",
-                 (size_t)107374182 - len / 2, (size_t)107374182 - len / 2, len);
+        snprintf(
+            reason, sizeof(reason),
+            "rejected execution of coordinating operation [coordinating_and_primary_bytes=%zu, "
+            "replica_bytes=0, all_bytes=%zu, coordinating_operation_bytes=%zu, "
+            "max_coordinating_and_primary_bytes=107374182]",
+            (size_t)107374182 - len / 2, (size_t)107374182 - len / 2, len);
     else
-        snprintf(reason, sizeof(reason),
-                 "rejected execution of org.elasticsearch.transport.TransportService$7@3b1a2f0e on "
-                 "EsThreadPoolExecutor[bulk, queue capacity = 200, org.elasticsearch.common.util."
-                 "concurrent.EsThreadPoolExecutor@5e1b0c2a[Running, pool size = 2, active threads = "
-                 "2, queued tasks = 200, completed tasks = 81924]]");
+        snprintf(
+            reason, sizeof(reason),
+            "rejected execution of org.elasticsearch.transport.TransportService$7@3b1a2f0e on "
+            "EsThreadPoolExecutor[bulk, queue capacity = 200, org.elasticsearch.common.util."
+            "concurrent.EsThreadPoolExecutor@5e1b0c2a[Running, pool size = 2, active threads = "
+            "2, queued tasks = 200, completed tasks = 81924]]");
     send_error(c, 429, "es_rejected_execution_exception", reason, NULL);
 }
 
@@ -282,10 +292,14 @@ static bool media_type_ok(const char *ct, int major)
     char *e = t + strlen(t);
     while (e > t && e[-1] == ' ')
         *--e = '\0';
-    static const char *const ok[] = {"application/json", "application/x-ndjson",
-                                     "application/smile", "application/cbor", "application/yaml",
+    static const char *const ok[] = {"application/json",
+                                     "application/x-ndjson",
+                                     "application/smile",
+                                     "application/cbor",
+                                     "application/yaml",
                                      "application/vnd.elasticsearch+json",
-                                     "application/vnd.elasticsearch+x-ndjson", NULL};
+                                     "application/vnd.elasticsearch+x-ndjson",
+                                     NULL};
     for (size_t i = 0; ok[i]; i++)
         if (strcmp(t, ok[i]) == 0)
             return i < 5 || major >= 7;
@@ -308,7 +322,8 @@ static bool begin(efk_es *es, http_req *req, http_resp *resp, ctx *c)
         bool ok = compat > 0 && (compat == maj || (maj >= 8 && compat == maj - 1));
         if (!ok) {
             char reason[800], caused[1200];
-            snprintf(reason, sizeof(reason), "Invalid media-type value on headers [Content-Type, Accept]");
+            snprintf(reason, sizeof(reason),
+                     "Invalid media-type value on headers [Content-Type, Accept]");
             buf cb;
             buf_init(&cb, 0);
             char msg[900];
@@ -382,7 +397,8 @@ void es_reject(void *arg, http_req *req, int status, const char *detail, http_re
         return;
     }
     if (status == 405) {
-        snprintf(msg, sizeof(msg), "Incorrect HTTP method for uri [%s] and method [%s], allowed: [%s]",
+        snprintf(msg, sizeof(msg),
+                 "Incorrect HTTP method for uri [%s] and method [%s], allowed: [%s]",
                  http_req_path(req), http_req_method(req), detail ? detail : "");
         int rc = buf_puts(b, "{\"error\":");
         rc = rc ? rc : es_json_put_str(b, msg, strlen(msg));
@@ -422,7 +438,8 @@ static void h_root(void *arg, http_req *req, http_resp *resp)
         json_object_set_new(v, "build_type", json_string(p->major >= 7 ? "docker" : "tar"));
     }
     json_object_set_new(v, "build_hash", json_string(p->build_hash));
-    json_object_set_new(v, p->major <= 2 ? "build_timestamp" : "build_date", json_string(p->build_date));
+    json_object_set_new(v, p->major <= 2 ? "build_timestamp" : "build_date",
+                        json_string(p->build_date));
     json_object_set_new(v, "build_snapshot", json_false());
     json_object_set_new(v, "lucene_version", json_string(p->lucene));
     if (p->min_wire) {
@@ -473,8 +490,7 @@ static void h_bulk(void *arg, http_req *req, http_resp *resp)
         json_t *pos = json_object_get(pm, "positions");
         size_t i;
         json_t *x;
-        json_array_foreach(pos, i, x)
-        {
+        json_array_foreach (pos, i, x) {
             if (rule.npositions < sizeof(positions) / sizeof(positions[0]))
                 positions[rule.npositions++] = (uint32_t)json_integer_value(x);
         }
@@ -489,10 +505,19 @@ static void h_bulk(void *arg, http_req *req, http_resp *resp)
         nrules = 1;
         http_req_fault_applied(req);
     }
-    es_bulk_env env = {.store = es->store, .ids = &es->ids, .acct = es->acct, .clock = es->clock,
+    es_bulk_env env = {.store = es->store,
+                       .ids = &es->ids,
+                       .acct = es->acct,
+                       .clock = es->clock,
                        .node_name = es->node_name};
-    es_bulk_req br = {.body = body, .len = len, .index = index, .type = type, .persona = &c.p,
-                      .rules = nrules ? &rule : NULL, .nrules = nrules, .start_ns = start};
+    es_bulk_req br = {.body = body,
+                      .len = len,
+                      .index = index,
+                      .type = type,
+                      .persona = &c.p,
+                      .rules = nrules ? &rule : NULL,
+                      .nrules = nrules,
+                      .start_ns = start};
     buf *out = http_resp_buf(resp);
     buf_reset(out);
     int st = es_bulk_run(&env, &br, out, NULL);
@@ -655,7 +680,8 @@ static void h_index(void *arg, http_req *req, http_resp *resp)
         const char *body = http_req_body(req, &len);
         json_t *j = NULL;
         if (len) {
-            es_check chk = es_json_check(body, len, &(es_check_opts){.dup_keys = c.p.dup_keys}, NULL);
+            es_check chk =
+                es_json_check(body, len, &(es_check_opts){.dup_keys = c.p.dup_keys}, NULL);
             if (chk == ES_CHECK_SYNTAX || chk == ES_CHECK_DUP_KEY) {
                 es_jerr e;
                 buf *b = http_resp_buf(resp);
@@ -670,7 +696,8 @@ static void h_index(void *arg, http_req *req, http_resp *resp)
         }
         es_store_wrlock(es->store);
         es_index *ix = NULL;
-        int rc = es_store_full(es->store) ? -ENOSPC : es_store_index_add(es->store, name, strlen(name), &ix);
+        int rc = es_store_full(es->store) ? -ENOSPC
+                                          : es_store_index_add(es->store, name, strlen(name), &ix);
         char uuid[24] = "";
         if (rc == 0 || rc == -EEXIST)
             snprintf(uuid, sizeof(uuid), "%s", ix->uuid);
@@ -712,8 +739,9 @@ static void h_index(void *arg, http_req *req, http_resp *resp)
             return;
         }
         if (c.p.major >= 6)
-            send_json(&c, 200, json_pack("{sb sb ss}", "acknowledged", 1, "shards_acknowledged", 1,
-                                         "index", name));
+            send_json(&c, 200,
+                      json_pack("{sb sb ss}", "acknowledged", 1, "shards_acknowledged", 1, "index",
+                                name));
         else if (c.p.major == 5)
             send_json(&c, 200, json_pack("{sb sb}", "acknowledged", 1, "shards_acknowledged", 1));
         else
@@ -770,8 +798,8 @@ static void h_index(void *arg, http_req *req, http_resp *resp)
     for (size_t i = 0; i < n; i++) {
         es_index *ix = sel[i];
         json_object_set_new(out, ix->name,
-                            json_pack("{sO sO so}", "aliases", ix->aliases, "mappings", ix->mappings,
-                                      "settings", index_settings(es, ix)));
+                            json_pack("{sO sO so}", "aliases", ix->aliases, "mappings",
+                                      ix->mappings, "settings", index_settings(es, ix)));
     }
     es_store_unlock(es->store);
     free(sel);
@@ -800,8 +828,8 @@ static void h_refresh(void *arg, http_req *req, http_resp *resp)
         send_index_missing(&c, missing, "index_or_alias");
         return;
     }
-    send_json(&c, 200, json_pack("{s{si si si}}", "_shards", "total", total, "successful", ok,
-                                 "failed", 0));
+    send_json(&c, 200,
+              json_pack("{s{si si si}}", "_shards", "total", total, "successful", ok, "failed", 0));
 }
 
 /* ------------------------------------------------------------ search */
@@ -823,7 +851,8 @@ static int hit_cmp(const void *a, const void *b)
     for (size_t i = 0; i < g_nkeys; i++) {
         if (strcmp(g_keys[i].field, "_doc") == 0 || strcmp(g_keys[i].field, "_score") == 0)
             continue;
-        int c = es_sort_cmp(json_array_get(x->sortv, i), json_array_get(y->sortv, i), g_keys[i].desc);
+        int c =
+            es_sort_cmp(json_array_get(x->sortv, i), json_array_get(y->sortv, i), g_keys[i].desc);
         if (c)
             return c;
     }
@@ -846,7 +875,8 @@ static int search_run(efk_es *es, const es_persona *p, http_req *req, const char
     const json_t *query = body ? json_object_get(body, "query") : NULL;
     buf_reset(out);
     if (body && !json_is_object(body)) {
-        int rc = es_error_render(out, 400, "parsing_exception", "Unknown key for a VALUE_STRING in [query].", NULL, NULL);
+        int rc = es_error_render(out, 400, "parsing_exception",
+                                 "Unknown key for a VALUE_STRING in [query].", NULL, NULL);
         return rc ? rc : 400;
     }
     if (es_query_check(query, type, sizeof(type), reason, sizeof(reason))) {
@@ -872,12 +902,13 @@ static int search_run(efk_es *es, const es_persona *p, http_req *req, const char
         return rc ? rc : 400;
     }
     if (!count_only && from + size > 10000) {
-        snprintf(reason, sizeof(reason),
-                 "Result window is too large, from + size must be less than or equal to: [10000] "
-                 "but was [%ld]. See the scroll api for a more efficient way to request large data "
-                 "sets. This limit can be set by changing the [index.max_result_window] index level "
-                 "setting.",
-                 from + size);
+        snprintf(
+            reason, sizeof(reason),
+            "Result window is too large, from + size must be less than or equal to: [10000] "
+            "but was [%ld]. See the scroll api for a more efficient way to request large data "
+            "sets. This limit can be set by changing the [index.max_result_window] index level "
+            "setting.",
+            from + size);
         int rc = es_error_render(out, 400, "illegal_argument_exception", reason, NULL, NULL);
         return rc ? rc : 400;
     }
@@ -890,7 +921,8 @@ static int search_run(efk_es *es, const es_persona *p, http_req *req, const char
         url_sort = json_array();
         char *copy = strdup(http_req_arg(req, "sort"));
         char *save = NULL;
-        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
+             t = strtok_r(NULL, ",", &save)) {
             char *colon = strchr(t, ':');
             if (colon) {
                 *colon = '\0';
@@ -944,6 +976,12 @@ static int search_run(efk_es *es, const es_persona *p, http_req *req, const char
         shards += shards_of(p);
         if (match_all && (count_only || (!nkeys && (size_t)(from + size) <= nhits))) {
             total += ix->live;
+            continue;
+        }
+        if (es_store_accounting_only(es->store)) {
+            /* nothing kept to look into: counts only */
+            if (match_all)
+                total += ix->live;
             continue;
         }
         for (size_t d = 0; d < ix->ndocs; d++) {
@@ -1005,16 +1043,18 @@ static int search_run(efk_es *es, const es_persona *p, http_req *req, const char
     int64_t took = (clock_mono_ns(es->clock) - start) / 1000000;
     rc = 0;
     if (count_only) {
-        rc = buf_printf(out, "{\"count\":%llu,\"_shards\":{\"total\":%d,\"successful\":%d,"
-                             "\"skipped\":0,\"failed\":0}}",
+        rc = buf_printf(out,
+                        "{\"count\":%llu,\"_shards\":{\"total\":%d,\"successful\":%d,"
+                        "\"skipped\":0,\"failed\":0}}",
                         (unsigned long long)total, shards, shards);
     } else {
         bool with_type = p->major <= 7 || p->compat7;
         bool as_int = !p->total_as_object ||
                       (req && http_req_arg(req, "rest_total_hits_as_int") &&
                        strcmp(http_req_arg(req, "rest_total_hits_as_int"), "false") != 0);
-        rc = buf_printf(out, "{\"took\":%lld,\"timed_out\":false,\"_shards\":{\"total\":%d,"
-                             "\"successful\":%d,%s\"failed\":0},\"hits\":{\"total\":",
+        rc = buf_printf(out,
+                        "{\"took\":%lld,\"timed_out\":false,\"_shards\":{\"total\":%d,"
+                        "\"successful\":%d,%s\"failed\":0},\"hits\":{\"total\":",
                         (long long)took, shards, shards, p->major >= 5 ? "\"skipped\":0," : "");
         json_t *tth = body ? json_object_get(body, "track_total_hits") : NULL;
         bool exact = json_is_true(tth) || !p->total_as_object;
@@ -1030,8 +1070,9 @@ static int search_run(efk_es *es, const es_persona *p, http_req *req, const char
             rc = buf_printf(out, "{\"value\":%llu,\"relation\":\"%s\"}",
                             (unsigned long long)shown_total, relation);
         bool any = (size_t)from < nhits && size > 0;
-        rc = rc ? rc : buf_puts(out, nkeys || !total ? ",\"max_score\":null,\"hits\":["
-                                                      : ",\"max_score\":1.0,\"hits\":[");
+        rc = rc ? rc
+                : buf_puts(out, nkeys || !total ? ",\"max_score\":null,\"hits\":["
+                                                : ",\"max_score\":1.0,\"hits\":[");
         (void)any;
         for (size_t i = (size_t)from; !rc && i < nhits && i < (size_t)(from + size); i++) {
             hit *h = &hits[i];
@@ -1118,7 +1159,8 @@ int efk_es_count(efk_es *es, const char *index, const json_t *query, uint64_t *c
         json_decref(j);
     } else {
         json_t *j = json_loads(out.data ? out.data : "", 0, NULL);
-        const char *reason = json_string_value(json_object_get(json_object_get(j, "error"), "reason"));
+        const char *reason =
+            json_string_value(json_object_get(json_object_get(j, "error"), "reason"));
         rc = efk_err_set(err, st == 404 ? -ENOENT : (st < 0 ? st : -EINVAL), "%s",
                          reason ? reason : "search failed");
         json_decref(j);
@@ -1134,7 +1176,8 @@ json_t *efk_es_search(efk_es *es, const char *index, const json_t *body, efk_err
     int st = search_run(es, &es->persona, NULL, index, body, false, &out);
     json_t *j = st > 0 ? json_loads(out.data, 0, NULL) : NULL;
     if (st != 200) {
-        const char *reason = json_string_value(json_object_get(json_object_get(j, "error"), "reason"));
+        const char *reason =
+            json_string_value(json_object_get(json_object_get(j, "error"), "reason"));
         efk_err_set(err, st == 404 ? -ENOENT : -EINVAL, "%s", reason ? reason : "search failed");
         json_decref(j);
         j = NULL;
@@ -1168,7 +1211,8 @@ static void h_doc_get(void *arg, http_req *req, http_resp *resp)
     buf *out = http_resp_buf(resp);
     buf_reset(out);
     bool with_type = c.p.major <= 7 || c.p.compat7;
-    const char *tname = c.p.compat7 || !ix->ntypes ? "_doc" : (c.p.multi_type ? type : ix->types[0]);
+    const char *tname =
+        c.p.compat7 || !ix->ntypes ? "_doc" : (c.p.multi_type ? type : ix->types[0]);
     int rc = LIT(out, "{\"_index\":");
     rc = rc ? rc : es_json_put_str(out, ix->name, ix->name_len);
     if (with_type) {
@@ -1181,7 +1225,9 @@ static void h_doc_get(void *arg, http_req *req, http_resp *resp)
     if (found) {
         rc = rc ? rc : buf_printf(out, ",\"_version\":%lld", (long long)d->version);
         if (c.p.major >= 6)
-            rc = rc ? rc : buf_printf(out, ",\"_seq_no\":%lld,\"_primary_term\":1", (long long)d->seq_no);
+            rc =
+                rc ? rc
+                   : buf_printf(out, ",\"_seq_no\":%lld,\"_primary_term\":1", (long long)d->seq_no);
         rc = rc ? rc : LIT(out, ",\"found\":true,\"_source\":");
         rc = rc ? rc : buf_append(out, es_doc_src(d), d->src_len);
         rc = rc ? rc : LIT(out, "}");
@@ -1212,8 +1258,9 @@ static void h_doc_put(void *arg, http_req *req, http_resp *resp)
         es_reject(es, req, 404, NULL, resp);
         return;
     }
-    bool create = (type && strcmp(type, "_create") == 0) ||
-                  (http_req_arg(req, "op_type") && strcmp(http_req_arg(req, "op_type"), "create") == 0);
+    bool create =
+        (type && strcmp(type, "_create") == 0) ||
+        (http_req_arg(req, "op_type") && strcmp(http_req_arg(req, "op_type"), "create") == 0);
     size_t len = 0;
     const char *body = http_req_body(req, &len);
     if (len == 0) {
@@ -1240,9 +1287,16 @@ static void h_doc_put(void *arg, http_req *req, http_resp *resp)
     }
     rc = rc ? rc : LIT(&nd, "\n");
     const char *t = type && strcmp(type, "_doc") != 0 && strcmp(type, "_create") != 0 ? type : NULL;
-    es_bulk_env env = {.store = es->store, .ids = &es->ids, .acct = es->acct, .clock = es->clock,
+    es_bulk_env env = {.store = es->store,
+                       .ids = &es->ids,
+                       .acct = es->acct,
+                       .clock = es->clock,
                        .node_name = es->node_name};
-    es_bulk_req br = {.body = nd.data, .len = nd.len, .index = name, .type = t, .persona = &c.p,
+    es_bulk_req br = {.body = nd.data,
+                      .len = nd.len,
+                      .index = name,
+                      .type = t,
+                      .persona = &c.p,
                       .start_ns = start};
     buf out;
     buf_init(&out, 0);
@@ -1266,7 +1320,9 @@ static void h_doc_put(void *arg, http_req *req, http_resp *resp)
         json_t *e = json_pack("{s[O]sO}", "root_cause", err, "type", json_object_get(err, "type"));
         const char *k;
         json_t *v;
-        json_object_foreach(err, k, v) if (strcmp(k, "type")) json_object_set(e, k, v);
+        json_object_foreach (err, k, v)
+            if (strcmp(k, "type"))
+                json_object_set(e, k, v);
         json_t *top = json_pack("{sosi}", "error", e, "status", status);
         json_decref(j);
         send_json(&c, status, top);
@@ -1383,10 +1439,9 @@ static void h_cat_indices(void *arg, http_req *req, http_resp *resp)
         http_resp_text(resp, 500, "text/plain", "out of memory\n");
         return;
     }
-    static const char *const cols[] = {"health",       "status",     "index",
-                                       "uuid",         "pri",        "rep",
-                                       "docs.count",   "docs.deleted", "store.size",
-                                       "pri.store.size"};
+    static const char *const cols[] = {"health",     "status",        "index",      "uuid",
+                                       "pri",        "rep",           "docs.count", "docs.deleted",
+                                       "store.size", "pri.store.size"};
     t->ncols = 10;
     for (size_t i = 0; i < t->ncols; i++) {
         t->cols[i] = cols[i];
@@ -1466,9 +1521,19 @@ static void h_cat_health(void *arg, http_req *req, http_resp *resp)
     table *t = calloc(1, sizeof(*t));
     if (!t)
         return;
-    static const char *const cols[] = {"epoch", "timestamp", "cluster", "status", "node.total",
-                                       "node.data", "shards", "pri", "relo", "init", "unassign",
-                                       "pending_tasks", "max_task_wait_time",
+    static const char *const cols[] = {"epoch",
+                                       "timestamp",
+                                       "cluster",
+                                       "status",
+                                       "node.total",
+                                       "node.data",
+                                       "shards",
+                                       "pri",
+                                       "relo",
+                                       "init",
+                                       "unassign",
+                                       "pending_tasks",
+                                       "max_task_wait_time",
                                        "active_shards_percent"};
     t->ncols = 14;
     for (size_t i = 0; i < t->ncols; i++) {
@@ -1519,7 +1584,10 @@ static void h_cluster_health(void *arg, http_req *req, http_resp *resp)
     const char *to = http_req_arg(req, "timeout");
     if (to && duration_parse(to, &timeout_ns) != 0) {
         char reason[300];
-        snprintf(reason, sizeof(reason), "failed to parse setting [timeout] with value [%s] as a time value: unit is missing or unrecognized", to);
+        snprintf(reason, sizeof(reason),
+                 "failed to parse setting [timeout] with value [%s] as a time value: unit is "
+                 "missing or unrecognized",
+                 to);
         send_error(&c, 400, "illegal_argument_exception", reason, NULL);
         return;
     }
@@ -1546,14 +1614,13 @@ static void h_cluster_health(void *arg, http_req *req, http_resp *resp)
         }
     }
     double pct = h.active + h.unassigned ? 100.0 * h.active / (h.active + h.unassigned) : 100.0;
-    json_t *j = json_pack("{ss ss sb si si si si si si si si si si si sf}", "cluster_name",
-                          es->cluster_name, "status", h.status, "timed_out", timed_out,
-                          "number_of_nodes", 1, "number_of_data_nodes", 1, "active_primary_shards",
-                          h.pri, "active_shards", h.active, "relocating_shards", 0,
-                          "initializing_shards", 0, "unassigned_shards", h.unassigned,
-                          "delayed_unassigned_shards", 0, "number_of_pending_tasks", 0,
-                          "number_of_in_flight_fetch", 0, "task_max_waiting_in_queue_millis", 0,
-                          "active_shards_percent_as_number", pct);
+    json_t *j = json_pack(
+        "{ss ss sb si si si si si si si si si si si sf}", "cluster_name", es->cluster_name,
+        "status", h.status, "timed_out", timed_out, "number_of_nodes", 1, "number_of_data_nodes", 1,
+        "active_primary_shards", h.pri, "active_shards", h.active, "relocating_shards", 0,
+        "initializing_shards", 0, "unassigned_shards", h.unassigned, "delayed_unassigned_shards", 0,
+        "number_of_pending_tasks", 0, "number_of_in_flight_fetch", 0,
+        "task_max_waiting_in_queue_millis", 0, "active_shards_percent_as_number", pct);
     send_json(&c, timed_out ? 408 : 200, j);
 }
 
@@ -1577,8 +1644,15 @@ static void h_template(void *arg, http_req *req, http_resp *resp)
         if (!json_is_object(j)) {
             pthread_mutex_unlock(&es->meta_lock);
             json_decref(j);
-            send_error(&c, 400, "parse_exception", len ? "failed to parse template source"
-                                                       : "request body is required", NULL);
+            send_error(&c, 400, "parse_exception",
+                       len ? "failed to parse template source" : "request body is required", NULL);
+            return;
+        }
+        if (!json_object_get(store, name) && json_object_size(store) >= ES_MAX_TEMPLATES) {
+            pthread_mutex_unlock(&es->meta_lock);
+            json_decref(j);
+            send_error(&c, 400, "illegal_argument_exception",
+                       "efksim keeps at most 1000 templates of each kind", NULL);
             return;
         }
         json_object_set_new(store, name, j);
@@ -1607,8 +1681,7 @@ static void h_template(void *arg, http_req *req, http_resp *resp)
     json_t *found = composable ? json_array() : json_object();
     const char *k;
     json_t *v;
-    json_object_foreach(store, k, v)
-    {
+    json_object_foreach (store, k, v) {
         if (name && fnmatch(name, k, 0) != 0)
             continue;
         if (composable)
@@ -1655,6 +1728,13 @@ static void h_ilm(void *arg, http_req *req, http_resp *resp)
         const char *b = http_req_body(req, &len);
         json_t *j = len ? json_loadb(b, len, 0, NULL) : json_object();
         json_t *pol = json_is_object(j) ? json_object_get(j, "policy") : NULL;
+        if (!json_object_get(es->ilm, name) && json_object_size(es->ilm) >= ES_MAX_TEMPLATES) {
+            pthread_mutex_unlock(&es->meta_lock);
+            json_decref(j);
+            send_error(&c, 400, "illegal_argument_exception",
+                       "efksim keeps at most 1000 lifecycle policies", NULL);
+            return;
+        }
         json_object_set_new(es->ilm, name,
                             json_pack("{si ss sO}", "version", 1, "modified_date",
                                       "2024-01-01T00:00:00.000Z", "policy",
@@ -1699,8 +1779,9 @@ static void h_nodes(void *arg, http_req *req, http_resp *resp)
                              "max_content_length_in_bytes", (json_int_t)es->max_content_length);
     json_t *nodes = json_object();
     json_object_set_new(nodes, es->node_id, node);
-    send_json(&c, 200, json_pack("{s{si si si} ss so}", "_nodes", "total", 1, "successful", 1,
-                                 "failed", 0, "cluster_name", es->cluster_name, "nodes", nodes));
+    send_json(&c, 200,
+              json_pack("{s{si si si} ss so}", "_nodes", "total", 1, "successful", 1, "failed", 0,
+                        "cluster_name", es->cluster_name, "nodes", nodes));
 }
 
 static void h_license(void *arg, http_req *req, http_resp *resp)
@@ -1713,8 +1794,8 @@ static void h_license(void *arg, http_req *req, http_resp *resp)
     snprintf(uid, sizeof(uid), "%.8s-%.4s-4%.3s-a%.3s-%.12s", es->cluster_uuid, es->node_id,
              es->node_id + 4, es->node_id + 7, es->node_id + 10);
     send_json(&c, 200,
-              json_pack("{s{ss ss ss ss sI si ss ss sI}}", "license", "status", "active", "uid", uid,
-                        "type", "basic", "issue_date", "2024-01-01T00:00:00.000Z",
+              json_pack("{s{ss ss ss ss sI si ss ss sI}}", "license", "status", "active", "uid",
+                        uid, "type", "basic", "issue_date", "2024-01-01T00:00:00.000Z",
                         "issue_date_in_millis", (json_int_t)1704067200000LL, "max_nodes", 1000,
                         "issued_to", es->cluster_name, "issuer", "elasticsearch",
                         "start_date_in_millis", (json_int_t)-1));
@@ -1730,18 +1811,19 @@ static void h_xpack(void *arg, http_req *req, http_resp *resp)
     static const struct {
         const char *name;
         bool available, enabled;
-    } feats[] = {{"ccr", false, true},       {"enrich", true, true},   {"graph", false, true},
+    } feats[] = {{"ccr", false, true},       {"enrich", true, true},    {"graph", false, true},
                  {"ilm", true, true},        {"logstash", false, true}, {"ml", false, true},
-                 {"monitoring", true, true}, {"rollup", true, true},   {"security", true, false},
-                 {"slm", true, true},        {"sql", true, true},      {"transform", true, true},
+                 {"monitoring", true, true}, {"rollup", true, true},    {"security", true, false},
+                 {"slm", true, true},        {"sql", true, true},       {"transform", true, true},
                  {"watcher", false, true}};
     json_t *f = json_object();
     for (size_t i = 0; i < sizeof(feats) / sizeof(feats[0]); i++)
-        json_object_set_new(f, feats[i].name,
-                            json_pack("{sb sb}", "available", feats[i].available, "enabled",
-                                      feats[i].name[0] == 's' && strcmp(feats[i].name, "security") == 0
-                                          ? (es->nusers || es->napi_keys)
-                                          : feats[i].enabled));
+        json_object_set_new(
+            f, feats[i].name,
+            json_pack("{sb sb}", "available", feats[i].available, "enabled",
+                      feats[i].name[0] == 's' && strcmp(feats[i].name, "security") == 0
+                          ? (es->nusers || es->napi_keys)
+                          : feats[i].enabled));
     char uid[40];
     snprintf(uid, sizeof(uid), "%.8s-%.4s-4%.3s-a%.3s-%.12s", es->cluster_uuid, es->node_id,
              es->node_id + 4, es->node_id + 7, es->node_id + 10);
@@ -1776,24 +1858,25 @@ static void h_delivery(void *arg, http_req *req, http_resp *resp)
     json_t *exp = json_object_get(j, "expected");
     if (!json_is_object(exp)) {
         json_decref(j);
-        http_resp_json(resp, 400, json_pack("{ss ss}", "error",
-                                            "expected a body {\"expected\": {\"<stream>\": <lines>}}",
-                                            "pointer", "/expected"));
+        http_resp_json(resp, 400,
+                       json_pack("{ss ss}", "error",
+                                 "expected a body {\"expected\": {\"<stream>\": <lines>}}",
+                                 "pointer", "/expected"));
         return;
     }
     const char *k;
     json_t *v;
-    json_object_foreach(exp, k, v)
-    {
+    json_object_foreach (exp, k, v) {
         char ptr[128];
         snprintf(ptr, sizeof(ptr), "/expected/%s", k);
         if (!json_is_integer(v) || json_integer_value(v) < 0 ||
             es_acct_set_expected(es->acct, k, (uint64_t)json_integer_value(v))) {
             json_decref(j);
-            http_resp_json(resp, 400, json_pack("{ss ss}", "error",
-                                                "expected a stream name [A-Za-z0-9._-]{1,64} with "
-                                                "a line count",
-                                                "pointer", ptr));
+            http_resp_json(resp, 400,
+                           json_pack("{ss ss}", "error",
+                                     "expected a stream name [A-Za-z0-9._-]{1,64} with "
+                                     "a line count",
+                                     "pointer", ptr));
             return;
         }
     }

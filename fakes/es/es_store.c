@@ -16,8 +16,8 @@
  * exceptions (the same zeroing, a fraction of the overhead). */
 static char *chunk_alloc(size_t size)
 {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                   -1, 0);
+    void *p =
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -29,20 +29,21 @@ static void chunk_free(char *p, size_t size)
 
 /* Spare chunks: faulted in by request threads before they take the store
  * lock (so the kernel's page zeroing runs in parallel, not under the lock),
- * and chunks of deleted indices kept for reuse. Bounded by SPARE_MAX. */
-#define SPARE_MAX 64
-
+ * and chunks of deleted indices kept for reuse, as a log cluster that drops
+ * old indices reuses their memory. Fresh memory is what storing costs most
+ * on a virtual machine (the kernel zeroes every page, ~3 GB/s here), so
+ * reuse matters. Bounded: a quarter of the limit. */
 struct es_store {
     pthread_mutex_t spare_lock;
-    char *spare[SPARE_MAX];
+    char **spare;
     size_t nspare;
-    size_t spare_cap;       /* chunks kept at most (limit-dependent) */
+    size_t spare_cap; /* chunks kept at most (limit-dependent) */
     pthread_rwlock_t lock;
     es_store_config cfg;
     rng uuid_rng;
-    es_index **ix;          /* sorted by name */
+    es_index **ix; /* sorted by name */
     size_t nix;
-    uint64_t bytes;         /* over all indices */
+    uint64_t bytes; /* over all indices */
 };
 
 es_store *es_store_new(const es_store_config *cfg)
@@ -61,10 +62,13 @@ es_store *es_store_new(const es_store_config *cfg)
     rng_init(&s->uuid_rng, cfg->seed, "es.index-uuids");
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->spare_lock, NULL);
-    /* keep up to a quarter of the limit as spare, at most SPARE_MAX chunks */
+    /* keep up to a quarter of the limit as spare */
     s->spare_cap = (size_t)(s->cfg.limit / 4 / CHUNK_SIZE);
-    if (s->spare_cap > SPARE_MAX)
-        s->spare_cap = SPARE_MAX;
+    s->spare = calloc(s->spare_cap ? s->spare_cap : 1, sizeof(*s->spare));
+    if (!s->spare) {
+        es_store_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -153,6 +157,7 @@ void es_store_free(es_store *s)
     free(s->ix);
     for (size_t i = 0; i < s->nspare; i++)
         chunk_free(s->spare[i], CHUNK_SIZE);
+    free(s->spare);
     pthread_mutex_destroy(&s->spare_lock);
     pthread_rwlock_destroy(&s->lock);
     free(s);
@@ -398,8 +403,8 @@ static int grow_table(es_store *s, es_index *ix)
 }
 
 /* Copy id + source into the chunk space; NULL on ENOMEM. */
-static char *store_bytes(es_store *s, es_index *ix, const char *id, size_t id_len,
-                         const char *src, size_t src_len)
+static char *store_bytes(es_store *s, es_index *ix, const char *id, size_t id_len, const char *src,
+                         size_t src_len)
 {
     size_t need = id_len + src_len;
     if (!ix->nchunks || ix->chunk_size - ix->chunk_used < need) {

@@ -34,22 +34,22 @@
 #include <jansson.h>
 
 #define ES_STORE_DEFAULT_LIMIT (UINT64_C(1) << 30)
-#define ES_MAX_TYPES 64
-#define ES_MAX_INDICES 4096
-#define ES_MAX_ID_BYTES 512
+#define ES_MAX_TYPES           64
+#define ES_MAX_INDICES         4096
+#define ES_MAX_ID_BYTES        512
 
 typedef struct es_store es_store;
 typedef struct es_index es_index;
 
 /* A stored document (a view into the store; valid while the lock is held). */
 typedef struct es_doc {
-    const char *data;   /* id bytes, then source bytes */
+    const char *data; /* id bytes, then source bytes */
     uint32_t src_len;
     uint16_t id_len;
-    uint16_t type;      /* index into the index's types */
+    uint16_t type; /* index into the index's types */
     uint32_t hash;
-    uint16_t live;      /* 0: a tombstone */
-    uint16_t in_table;  /* indexed in the id table yet */
+    uint16_t live;     /* 0: a tombstone */
+    uint16_t in_table; /* indexed in the id table yet */
     int64_t version;
     int64_t seq_no;
 } es_doc;
@@ -66,34 +66,34 @@ static inline const char *es_doc_src(const es_doc *d)
 struct es_index {
     char *name;
     size_t name_len;
-    char uuid[23];          /* 22 chars of base64url, as ES shows index uuids */
+    char uuid[23]; /* 22 chars of base64url, as ES shows index uuids */
     int64_t created_ms;
     char *types[ES_MAX_TYPES];
     size_t ntypes;
-    es_doc *docs;           /* in arrival order (the "_doc" order) */
+    es_doc *docs; /* in arrival order (the "_doc" order) */
     size_t ndocs, docs_cap;
-    uint64_t *table;        /* open addressing: hash << 32 | (doc index + 1), 0 empty */
+    uint64_t *table; /* open addressing: hash << 32 | (doc index + 1), 0 empty */
     size_t table_cap;
-    size_t in_table;        /* documents in the table */
-    size_t table_upto;      /* docs[0..table_upto) are all in the table */
-    uint64_t live;          /* documents that exist */
-    uint64_t deleted;       /* docs.deleted, as _cat/indices shows it */
+    size_t in_table;   /* documents in the table */
+    size_t table_upto; /* docs[0..table_upto) are all in the table */
+    uint64_t live;     /* documents that exist */
+    uint64_t deleted;  /* docs.deleted, as _cat/indices shows it */
     int64_t next_seq_no;
-    uint64_t bytes;         /* memory this index holds */
-    uint64_t src_bytes;     /* source bytes of live documents */
+    uint64_t bytes;     /* memory this index holds */
+    uint64_t src_bytes; /* source bytes of live documents */
     char **chunks;
     size_t *chunk_sizes;
     size_t nchunks, chunks_cap;
     size_t chunk_used, chunk_size; /* of the last chunk */
-    json_t *settings;       /* PUT /index body's "settings" (or {}) */
-    json_t *mappings;       /* and "mappings" (or {}) */
+    json_t *settings;              /* PUT /index body's "settings" (or {}) */
+    json_t *mappings;              /* and "mappings" (or {}) */
     json_t *aliases;
 };
 
 typedef struct es_store_config {
-    uint64_t limit;         /* bytes; 0: ES_STORE_DEFAULT_LIMIT */
+    uint64_t limit; /* bytes; 0: ES_STORE_DEFAULT_LIMIT */
     bool accounting_only;
-    uint64_t seed;          /* index uuids */
+    uint64_t seed; /* index uuids */
     int64_t (*now_ms)(void *arg);
     void *now_arg;
 } es_store_config;
@@ -114,7 +114,7 @@ void es_store_reserve(es_store *s, size_t bytes);
 void es_store_clear(es_store *s);
 
 /* ---- with the lock held ---- */
-bool es_store_full(const es_store *s);       /* over the limit? */
+bool es_store_full(const es_store *s); /* over the limit? */
 uint64_t es_store_bytes(const es_store *s);
 uint64_t es_store_limit(const es_store *s);
 bool es_store_accounting_only(const es_store *s);
@@ -141,8 +141,8 @@ es_doc *es_index_doc_get(es_store *s, es_index *ix, int type, const char *id, si
 
 /* Write a document's source under (type, id). With `create`, an existing live
  * document is a conflict. `fresh` says the id was just generated (unique by
- * construction, so no lookup is needed: ES skips it for auto ids too). Fills the new version and seq_no, and whether it
- * was created (vs overwritten). `expect_version` >= 0 requires the current
+ * construction, so no lookup is needed: ES skips it for auto ids too). Fills the new version and
+ * seq_no, and whether it was created (vs overwritten). `expect_version` >= 0 requires the current
  * version to equal it (internal versioning).
  * 0; -EEXIST (create over a live doc; *version = its version);
  * -ESTALE (expect_version mismatch; *version = current, 0 when missing);

@@ -954,6 +954,11 @@ journal *efk_rbd_journal(efk_rbd *rbd)
     return rbd->journal;
 }
 
+int efk_rbd_fault_actions(fault_chain *c)
+{
+    return rbd_svc_register_faults(c);
+}
+
 fault_chain *efk_rbd_faults(efk_rbd *rbd)
 {
     return rbd->faults;

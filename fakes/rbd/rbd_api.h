@@ -64,6 +64,11 @@ const char *efk_rbd_url(const efk_rbd *rbd); /* borrowed: "http://127.0.0.1:PORT
 const char *efk_rbd_mon(const efk_rbd *rbd); /* borrowed: "127.0.0.1:PORT" (EFKSIM_RBD_MON) */
 journal *efk_rbd_journal(efk_rbd *rbd);      /* borrowed: the HTTP exchanges */
 fault_chain *efk_rbd_faults(efk_rbd *rbd);   /* borrowed */
+/* Register the store's own fault actions (rbd_fail, rbd_errno, rbd_hang,
+ * rbd_partial, rbd_mon_unreachable, rbd_auth_error, with their parameter
+ * checks) on a chain, so rules can be checked before any fake runs. 0 or
+ * fault_domain_add's error. */
+int efk_rbd_fault_actions(fault_chain *c) __attribute__((warn_unused_result));
 /* Everything (pools, images with locks and watchers, clients, blocklist,
  * mappings) as a dump for artifacts. New reference. */
 json_t *efk_rbd_state_render(efk_rbd *rbd);

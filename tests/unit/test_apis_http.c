@@ -622,6 +622,44 @@ static void test_watch_live(void **state)
     stop(f);
 }
 
+/* The three write modes of the C API: apply creates or replaces, create
+ * refuses an existing object, replace refuses a missing one; each with the
+ * real Status message and the store unchanged by a refusal. */
+static void test_write_modes(void **state)
+{
+    (void)state;
+    fx *f = start("{}");
+    efk_err err;
+    efk_err_init(&err);
+    json_t *cm = json_loads("{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\","
+                            "\"namespace\":\"default\"},\"data\":{\"a\":\"1\"}}",
+                            0, NULL);
+    assert_int_equal(efk_apiserver_object_replace(f->a, cm, &err), -ENOENT);
+    assert_string_equal(err.msg, "configmaps \"cfg\" not found");
+    assert_null(efk_apiserver_object_get(f->a, "configmaps", "default", "cfg"));
+    assert_int_equal(efk_apiserver_object_create(f->a, cm, &err), 0);
+    uint64_t rv = efk_apiserver_resource_version(f->a);
+    json_object_set_new(json_object_get(cm, "data"), "a", json_string("2"));
+    efk_err_init(&err);
+    assert_int_equal(efk_apiserver_object_create(f->a, cm, &err), -EEXIST);
+    assert_string_equal(err.msg, "configmaps \"cfg\" already exists");
+    assert_int_equal(efk_apiserver_resource_version(f->a), rv);
+    json_t *got = efk_apiserver_object_get(f->a, "configmaps", "default", "cfg");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(got, "data"), "a")), "1");
+    json_decref(got);
+    assert_int_equal(efk_apiserver_object_replace(f->a, cm, &err), 0);
+    got = efk_apiserver_object_get(f->a, "configmaps", "default", "cfg");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(got, "data"), "a")), "2");
+    json_decref(got);
+    json_object_set_new(json_object_get(cm, "data"), "a", json_string("3"));
+    assert_int_equal(efk_apiserver_object_apply(f->a, cm, &err), 0);
+    got = efk_apiserver_object_get(f->a, "configmaps", "default", "cfg");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(got, "data"), "a")), "3");
+    json_decref(got);
+    json_decref(cm);
+    stop(f);
+}
+
 /* A client that opens a watch and never reads: its queue fills, it is cut
  * off, and writers are never held up (every write below returns while the
  * client's socket is full). */
@@ -778,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_crud_table_paging),
         cmocka_unit_test(test_watch_live),
+        cmocka_unit_test(test_write_modes),
         cmocka_unit_test(test_slow_watcher_over_http),
         cmocka_unit_test(test_config_errors),
     };

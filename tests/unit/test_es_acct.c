@@ -41,7 +41,7 @@ static void test_find_marker(void **state)
     assert_int_equal(m.seq, 7);
     /* not markers: no seq, seq 0, bad stream, missing colon */
     const char *bad[] = {"{\"m\":\"efk:s: 1\"}", "{\"m\":\"efk:s:0 x\"}", "{\"m\":\"efk::1\"}",
-                         "{\"m\":\"efk:s\"}", "{\"m\":\"efk:a b:1\"}", "{\"m\":\"no marker\"}"};
+                         "{\"m\":\"efk:s\"}",    "{\"m\":\"efk:a b:1\"}", "{\"m\":\"no marker\"}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_false(es_acct_find(a, bad[i], strlen(bad[i]), &m));
     es_acct_free(a);
@@ -200,10 +200,14 @@ static void test_slow_paths(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_find_marker),        cmocka_unit_test(test_in_order),
-        cmocka_unit_test(test_loss_ranges),        cmocka_unit_test(test_duplicates_and_reordering),
-        cmocka_unit_test(test_merge_keeps_ranges_small), cmocka_unit_test(test_range_cap),
-        cmocka_unit_test(test_streams_and_reset),  cmocka_unit_test(test_slow_paths),
+        cmocka_unit_test(test_find_marker),
+        cmocka_unit_test(test_in_order),
+        cmocka_unit_test(test_loss_ranges),
+        cmocka_unit_test(test_duplicates_and_reordering),
+        cmocka_unit_test(test_merge_keeps_ranges_small),
+        cmocka_unit_test(test_range_cap),
+        cmocka_unit_test(test_streams_and_reset),
+        cmocka_unit_test(test_slow_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

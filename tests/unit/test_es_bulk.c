@@ -51,10 +51,15 @@ static int run_rules(fx *f, const char *body, const char *index, const char *typ
 {
     es_persona p;
     es_persona_for_request(&f->p, compat, &p);
-    es_bulk_env env = {.store = f->store, .ids = &f->ids, .acct = f->acct, .clock = f->clk,
-                       .node_name = "efksim"};
-    es_bulk_req req = {.body = body, .len = strlen(body), .index = index, .type = type,
-                       .persona = &p, .rules = rules, .nrules = nrules,
+    es_bulk_env env = {
+        .store = f->store, .ids = &f->ids, .acct = f->acct, .clock = f->clk, .node_name = "efksim"};
+    es_bulk_req req = {.body = body,
+                       .len = strlen(body),
+                       .index = index,
+                       .type = type,
+                       .persona = &p,
+                       .rules = rules,
+                       .nrules = nrules,
                        .start_ns = clock_mono_ns(f->clk)};
     buf_reset(&f->out);
     int st = es_bulk_run(&env, &req, &f->out, NULL);
@@ -117,7 +122,8 @@ static void test_exact_answer_7x(void **state)
     (void)state;
     fx f;
     fx_init(&f, "7.17", 0, false);
-    assert_int_equal(run(&f, "{\"index\":{\"_index\":\"logs\",\"_id\":\"1\"}}\n{\"a\":1}\n", NULL), 200);
+    assert_int_equal(run(&f, "{\"index\":{\"_index\":\"logs\",\"_id\":\"1\"}}\n{\"a\":1}\n", NULL),
+                     200);
     assert_string_equal(f.out.data,
                         "{\"took\":0,\"errors\":false,\"items\":[{\"index\":{\"_index\":\"logs\","
                         "\"_type\":\"_doc\",\"_id\":\"1\",\"_version\":1,\"result\":\"created\","
@@ -135,23 +141,26 @@ static void test_item_fields_per_persona(void **state)
         const char *v;
         const char *want;
     } cases[] = {
-        {"2.4", "{\"took\":0,\"errors\":false,\"items\":[{\"index\":{\"_index\":\"i\",\"_type\":\"t\","
-                "\"_id\":\"1\",\"_version\":1,\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0},"
-                "\"status\":201}},{\"delete\":{\"found\":true,\"_index\":\"i\",\"_type\":\"t\",\"_id\":"
-                "\"1\",\"_version\":2,\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0},"
-                "\"status\":200}}]}"},
-        {"5.6", "{\"took\":0,\"errors\":false,\"items\":[{\"index\":{\"_index\":\"i\",\"_type\":\"t\","
-                "\"_id\":\"1\",\"_version\":1,\"result\":\"created\",\"_shards\":{\"total\":2,"
-                "\"successful\":1,\"failed\":0},\"created\":true,\"status\":201}},{\"delete\":{"
-                "\"found\":true,\"_index\":\"i\",\"_type\":\"t\",\"_id\":\"1\",\"_version\":2,"
-                "\"result\":\"deleted\",\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0},"
-                "\"status\":200}}]}"},
-        {"6.8", "{\"took\":0,\"errors\":false,\"items\":[{\"index\":{\"_index\":\"i\",\"_type\":\"t\","
-                "\"_id\":\"1\",\"_version\":1,\"result\":\"created\",\"_shards\":{\"total\":2,"
-                "\"successful\":1,\"failed\":0},\"_seq_no\":0,\"_primary_term\":1,\"status\":201}},"
-                "{\"delete\":{\"_index\":\"i\",\"_type\":\"t\",\"_id\":\"1\",\"_version\":2,\"result\":"
-                "\"deleted\",\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0},\"_seq_no\":1,"
-                "\"_primary_term\":1,\"status\":200}}]}"},
+        {"2.4",
+         "{\"took\":0,\"errors\":false,\"items\":[{\"index\":{\"_index\":\"i\",\"_type\":\"t\","
+         "\"_id\":\"1\",\"_version\":1,\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0},"
+         "\"status\":201}},{\"delete\":{\"found\":true,\"_index\":\"i\",\"_type\":\"t\",\"_id\":"
+         "\"1\",\"_version\":2,\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0},"
+         "\"status\":200}}]}"},
+        {"5.6",
+         "{\"took\":0,\"errors\":false,\"items\":[{\"index\":{\"_index\":\"i\",\"_type\":\"t\","
+         "\"_id\":\"1\",\"_version\":1,\"result\":\"created\",\"_shards\":{\"total\":2,"
+         "\"successful\":1,\"failed\":0},\"created\":true,\"status\":201}},{\"delete\":{"
+         "\"found\":true,\"_index\":\"i\",\"_type\":\"t\",\"_id\":\"1\",\"_version\":2,"
+         "\"result\":\"deleted\",\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0},"
+         "\"status\":200}}]}"},
+        {"6.8",
+         "{\"took\":0,\"errors\":false,\"items\":[{\"index\":{\"_index\":\"i\",\"_type\":\"t\","
+         "\"_id\":\"1\",\"_version\":1,\"result\":\"created\",\"_shards\":{\"total\":2,"
+         "\"successful\":1,\"failed\":0},\"_seq_no\":0,\"_primary_term\":1,\"status\":201}},"
+         "{\"delete\":{\"_index\":\"i\",\"_type\":\"t\",\"_id\":\"1\",\"_version\":2,\"result\":"
+         "\"deleted\",\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0},\"_seq_no\":1,"
+         "\"_primary_term\":1,\"status\":200}}]}"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fx f;
@@ -178,15 +187,16 @@ static void test_type_rules(void **state)
     fx f;
     /* 8.x: _type is a request-level 400 ... */
     fx_init(&f, "8.15", 0, false);
-    assert_int_equal(run(&f, "{\"index\":{\"_index\":\"system\",\"_type\":\"events\"}}\n{}\n", NULL),
-                     400);
+    assert_int_equal(
+        run(&f, "{\"index\":{\"_index\":\"system\",\"_type\":\"events\"}}\n{}\n", NULL), 400);
     assert_string_equal(err_type(&f), "illegal_argument_exception");
-    assert_string_equal(err_reason(&f), "Action/metadata line [1] contains an unknown parameter [_type]");
+    assert_string_equal(err_reason(&f),
+                        "Action/metadata line [1] contains an unknown parameter [_type]");
     assert_int_equal(json_integer_value(json_object_get(f.j, "status")), 400);
     assert_int_equal(docs(&f, "system"), UINT64_MAX);
     /* ... with rsyslog's spacing too */
-    assert_int_equal(run(&f, "{\"index\":{\"_index\": \"system\",\"_type\":\"events\"}}\n{}\n", NULL),
-                     400);
+    assert_int_equal(
+        run(&f, "{\"index\":{\"_index\": \"system\",\"_type\":\"events\"}}\n{}\n", NULL), 400);
     /* ... unless compatible-with=7: then accepted and answered in 7.x shape */
     assert_int_equal(run_rules(&f, "{\"index\":{\"_index\":\"system\",\"_type\":\"events\"}}\n{}\n",
                                NULL, NULL, 7, NULL, 0),
@@ -199,19 +209,20 @@ static void test_type_rules(void **state)
     assert_int_equal(run(&f, "{\"index\":{\"_index\":\"i\"}}\n{}\n", NULL), 400);
     assert_string_equal(err_type(&f), "action_request_validation_exception");
     assert_string_equal(err_reason(&f), "Validation Failed: 1: type is missing;");
-    assert_int_equal(run(&f, "{\"index\":{\"_index\":\"i\",\"_type\":\"a\"}}\n{}\n"
-                             "{\"index\":{\"_index\":\"i\",\"_type\":\"b\"}}\n{}\n"
-                             "{\"index\":{\"_index\":\"i\",\"_type\":\"_doc\"}}\n{}\n",
+    assert_int_equal(run(&f,
+                         "{\"index\":{\"_index\":\"i\",\"_type\":\"a\"}}\n{}\n"
+                         "{\"index\":{\"_index\":\"i\",\"_type\":\"b\"}}\n{}\n"
+                         "{\"index\":{\"_index\":\"i\",\"_type\":\"_doc\"}}\n{}\n",
                          NULL),
                      200);
     assert_true(json_is_true(json_object_get(f.j, "errors")));
     assert_int_equal(item_status(&f, 0), 201);
     assert_int_equal(item_status(&f, 1), 400);
     assert_string_equal(item_err_type(&f, 1), "illegal_argument_exception");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(item(&f, 1, NULL), "error"),
-                                                          "reason")),
-                        "Rejecting mapping update to [i] as the final mapping would have more than "
-                        "1 type: [a, b]");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(item(&f, 1, NULL), "error"), "reason")),
+        "Rejecting mapping update to [i] as the final mapping would have more than "
+        "1 type: [a, b]");
     /* _doc resolves to the index's type */
     assert_int_equal(item_status(&f, 2), 201);
     assert_string_equal(json_string_value(json_object_get(item(&f, 2, NULL), "_type")), "a");
@@ -222,8 +233,9 @@ static void test_type_rules(void **state)
 
     /* 5.6: several types per index */
     fx_init(&f, "5.6", 0, false);
-    assert_int_equal(run(&f, "{\"index\":{\"_index\":\"i\",\"_type\":\"a\",\"_id\":\"1\"}}\n{}\n"
-                             "{\"index\":{\"_index\":\"i\",\"_type\":\"b\",\"_id\":\"1\"}}\n{}\n",
+    assert_int_equal(run(&f,
+                         "{\"index\":{\"_index\":\"i\",\"_type\":\"a\",\"_id\":\"1\"}}\n{}\n"
+                         "{\"index\":{\"_index\":\"i\",\"_type\":\"b\",\"_id\":\"1\"}}\n{}\n",
                          NULL),
                      200);
     assert_int_equal(item_status(&f, 0), 201);
@@ -233,8 +245,9 @@ static void test_type_rules(void **state)
 
     /* 7.17: optional, defaults to _doc; a custom one is kept */
     fx_init(&f, "7.17", 0, false);
-    assert_int_equal(run(&f, "{\"index\":{\"_index\":\"system\",\"_type\":\"events\"}}\n{}\n"
-                             "{\"index\":{\"_index\":\"other\"}}\n{}\n",
+    assert_int_equal(run(&f,
+                         "{\"index\":{\"_index\":\"system\",\"_type\":\"events\"}}\n{}\n"
+                         "{\"index\":{\"_index\":\"other\"}}\n{}\n",
                          NULL),
                      200);
     assert_string_equal(json_string_value(json_object_get(item(&f, 0, NULL), "_type")), "events");
@@ -247,23 +260,25 @@ static void test_actions(void **state)
     (void)state;
     fx f;
     fx_init(&f, "7.17", 0, false);
-    const char *body = "{\"index\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"x\":1,\"o\":{\"p\":1}}\n"
-                       "{\"create\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"x\":2}\n"
-                       "{\"index\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"x\":3,\"o\":{\"p\":1}}\n"
-                       "{\"update\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"doc\":{\"y\":4,\"o\":{\"q\":2}}}\n"
-                       "{\"update\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"doc\":{\"y\":4}}\n"
-                       "{\"update\":{\"_index\":\"a\",\"_id\":\"2\"}}\n{\"doc\":{\"y\":5}}\n"
-                       "{\"update\":{\"_index\":\"a\",\"_id\":\"3\"}}\n{\"doc\":{\"y\":6},\"doc_as_upsert\":true}\n"
-                       "{\"delete\":{\"_index\":\"a\",\"_id\":\"1\"}}\n"
-                       "{\"delete\":{\"_index\":\"a\",\"_id\":\"9\"}}\n"
-                       "{\"index\":{\"_index\":\"a\"}}\n{\"gen\":true}\n";
+    const char *body =
+        "{\"index\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"x\":1,\"o\":{\"p\":1}}\n"
+        "{\"create\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"x\":2}\n"
+        "{\"index\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"x\":3,\"o\":{\"p\":1}}\n"
+        "{\"update\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"doc\":{\"y\":4,\"o\":{\"q\":2}}}\n"
+        "{\"update\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"doc\":{\"y\":4}}\n"
+        "{\"update\":{\"_index\":\"a\",\"_id\":\"2\"}}\n{\"doc\":{\"y\":5}}\n"
+        "{\"update\":{\"_index\":\"a\",\"_id\":\"3\"}}\n{\"doc\":{\"y\":6},\"doc_as_upsert\":true}"
+        "\n"
+        "{\"delete\":{\"_index\":\"a\",\"_id\":\"1\"}}\n"
+        "{\"delete\":{\"_index\":\"a\",\"_id\":\"9\"}}\n"
+        "{\"index\":{\"_index\":\"a\"}}\n{\"gen\":true}\n";
     assert_int_equal(run(&f, body, NULL), 200);
     assert_true(json_is_true(json_object_get(f.j, "errors")));
     int want_status[] = {201, 409, 200, 200, 200, 404, 201, 200, 404, 201};
-    const char *want_result[] = {"created", NULL, "updated", "updated", "noop", NULL, "created",
-                                 "deleted", "not_found", "created"};
-    const char *want_action[] = {"index", "create", "index", "update", "update", "update", "update",
-                                 "delete", "delete", "index"};
+    const char *want_result[] = {"created", NULL,      "updated", "updated",   "noop",
+                                 NULL,      "created", "deleted", "not_found", "created"};
+    const char *want_action[] = {"index",  "create", "index",  "update", "update",
+                                 "update", "update", "delete", "delete", "index"};
     for (size_t i = 0; i < 10; i++) {
         const char *act;
         json_t *it = item(&f, i, &act);
@@ -273,11 +288,13 @@ static void test_actions(void **state)
             assert_string_equal(json_string_value(json_object_get(it, "result")), want_result[i]);
     }
     assert_string_equal(item_err_type(&f, 1), "version_conflict_engine_exception");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(item(&f, 1, NULL), "error"), "reason")),
-                        "[1]: version conflict, document already exists (current version [1])");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(item(&f, 1, NULL), "error"), "reason")),
+        "[1]: version conflict, document already exists (current version [1])");
     assert_string_equal(item_err_type(&f, 5), "document_missing_exception");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(item(&f, 5, NULL), "error"), "reason")),
-                        "[_doc][2]: document missing");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(item(&f, 5, NULL), "error"), "reason")),
+        "[_doc][2]: document missing");
     assert_int_equal(json_integer_value(json_object_get(item(&f, 2, NULL), "_version")), 2);
     /* the generated id */
     const char *gid = json_string_value(json_object_get(item(&f, 9, NULL), "_id"));
@@ -303,10 +320,12 @@ static void test_update_merge_result(void **state)
     (void)state;
     fx f;
     fx_init(&f, "7.17", 0, false);
-    assert_int_equal(run(&f, "{\"index\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"x\":1,\"o\":{\"p\":1}}\n"
-                             "{\"update\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"doc\":{\"o\":{\"q\":2}}}\n",
-                         NULL),
-                     200);
+    assert_int_equal(
+        run(&f,
+            "{\"index\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"x\":1,\"o\":{\"p\":1}}\n"
+            "{\"update\":{\"_index\":\"a\",\"_id\":\"1\"}}\n{\"doc\":{\"o\":{\"q\":2}}}\n",
+            NULL),
+        200);
     es_store_wrlock(f.store);
     es_doc *d = es_index_doc_get(f.store, es_store_index_get(f.store, "a", 1), 0, "1", 1);
     char *src = strndup(es_doc_src(d), d->src_len);
@@ -351,7 +370,8 @@ static void test_request_level_errors(void **state)
     expect_req_error("7.17", "{\"index\":{\"_index\":[\"a\"]}}\n{}\n", "illegal_argument_exception",
                      "Malformed action/metadata line [1], expected a simple value for field "
                      "[_index] but found [START_ARRAY]");
-    expect_req_error("7.17", "{\"index\":{\"_index\":{\"a\":1}}}\n{}\n", "illegal_argument_exception",
+    expect_req_error("7.17", "{\"index\":{\"_index\":{\"a\":1}}}\n{}\n",
+                     "illegal_argument_exception",
                      "Malformed action/metadata line [1], expected a simple value for field "
                      "[_index] but found [START_OBJECT]");
     expect_req_error("7.17", "[\"index\"]\n{}\n", "illegal_argument_exception",
@@ -369,7 +389,8 @@ static void test_request_level_errors(void **state)
                      "Validation Failed: 1: no requests added;");
     expect_req_error("7.17", "\n\n", "action_request_validation_exception",
                      "Validation Failed: 1: no requests added;");
-    expect_req_error("7.17", "{\"index\":{\"_index\":\"a\"}}\n", "action_request_validation_exception",
+    expect_req_error("7.17", "{\"index\":{\"_index\":\"a\"}}\n",
+                     "action_request_validation_exception",
                      "Validation Failed: 1: no requests added;");
     expect_req_error("7.17", "{\"delete\":{\"_index\":\"a\"}}\n{\"index\":{}}\n{}\n",
                      "action_request_validation_exception",
@@ -415,17 +436,22 @@ static void test_item_level_doc_errors(void **state)
     assert_string_equal(json_string_value(json_object_get(e0, "reason")), "failed to parse");
     json_t *cb = json_object_get(e0, "caused_by");
     assert_string_equal(json_string_value(json_object_get(cb, "type")), "json_parse_exception");
-    assert_non_null(strstr(json_string_value(json_object_get(cb, "reason")), "Unrecognized token 'not'"));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(item(&f, 1, NULL), "error"), "reason")),
-                        "failed to parse, document is empty");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(item(&f, 2, NULL), "error"), "reason")),
-                        "Malformed content, must start with an object");
+    assert_non_null(
+        strstr(json_string_value(json_object_get(cb, "reason")), "Unrecognized token 'not'"));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(item(&f, 1, NULL), "error"), "reason")),
+        "failed to parse, document is empty");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(item(&f, 2, NULL), "error"), "reason")),
+        "Malformed content, must start with an object");
     json_t *e3 = json_object_get(item(&f, 3, NULL), "error");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(e3, "caused_by"), "reason")),
-                        "Malformed content, found extra data after parsing: START_OBJECT");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(e3, "caused_by"), "reason")),
+        "Malformed content, found extra data after parsing: START_OBJECT");
     json_t *e4 = json_object_get(item(&f, 4, NULL), "error");
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(e4, "caused_by"), "reason")),
-                           "Duplicate field 'a'"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_object_get(e4, "caused_by"), "reason")),
+               "Duplicate field 'a'"));
     assert_int_equal(item_status(&f, 5), 201);
     assert_int_equal(item_status(&f, 6), 400);
     assert_string_equal(item_err_type(&f, 6), "invalid_index_name_exception");
@@ -448,8 +474,9 @@ static void test_atomic_rejection(void **state)
     (void)state;
     fx f;
     fx_init(&f, "7.17", 0, false);
-    assert_int_equal(run(&f, "{\"index\":{\"_index\":\"a\"}}\n{}\n{\"index\":{\"_index\":\"b\"}}\n{}\n"
-                             "{\"nope\":{}}\n{}\n",
+    assert_int_equal(run(&f,
+                         "{\"index\":{\"_index\":\"a\"}}\n{}\n{\"index\":{\"_index\":\"b\"}}\n{}\n"
+                         "{\"nope\":{}}\n{}\n",
                          NULL),
                      400);
     assert_int_equal(es_store_index_count(f.store), 0);
@@ -470,7 +497,9 @@ static void test_store_limit(void **state)
         buf body;
         buf_init(&body, 0);
         for (int i = 0; i < 200; i++)
-            assert_int_equal(buf_printf(&body, "{\"index\":{\"_index\":\"a\",\"_type\":\"_doc\"}}\n%s\n", doc), 0);
+            assert_int_equal(
+                buf_printf(&body, "{\"index\":{\"_index\":\"a\",\"_type\":\"_doc\"}}\n%s\n", doc),
+                0);
         assert_int_equal(run(&f, body.data, NULL), 200);
         assert_true(json_is_true(json_object_get(f.j, "errors")));
         size_t n = json_array_size(json_object_get(f.j, "items"));
@@ -494,7 +523,8 @@ static void test_store_limit(void **state)
         es_store_wrlock(f.store);
         es_store_index_del(f.store, es_store_index_get(f.store, "a", 1));
         es_store_unlock(f.store);
-        assert_int_equal(run(&f, "{\"index\":{\"_index\":\"a\",\"_type\":\"_doc\"}}\n{}\n", NULL), 200);
+        assert_int_equal(run(&f, "{\"index\":{\"_index\":\"a\",\"_type\":\"_doc\"}}\n{}\n", NULL),
+                         200);
         assert_int_equal(item_status(&f, 0), 201);
         buf_cleanup(&body);
         fx_free(&f);
@@ -540,8 +570,12 @@ static void test_item_faults(void **state)
                        "{\"index\":{\"_index\":\"b\"}}\n{\"m\":\"efk:s:3 x\"}\n";
     uint32_t pos[] = {2};
     uint64_t counter = 0, failed = 0;
-    es_item_rule r = {.status = 429, .positions = pos, .npositions = 1, .probability = -1,
-                      .counter = &counter, .failed = &failed};
+    es_item_rule r = {.status = 429,
+                      .positions = pos,
+                      .npositions = 1,
+                      .probability = -1,
+                      .counter = &counter,
+                      .failed = &failed};
     assert_int_equal(run_rules(&f, body, NULL, NULL, 0, &r, 1), 200);
     assert_int_equal(item_status(&f, 0), 201);
     assert_int_equal(item_status(&f, 1), 429);
@@ -558,13 +592,17 @@ static void test_item_faults(void **state)
     assert_int_equal(ranges[0][1], 2);
 
     /* by index, with a given type and reason */
-    es_item_rule r2 = {.status = 400, .type = "mapper_parsing_exception", .reason = "boom",
-                       .index_glob = "b*", .probability = -1};
+    es_item_rule r2 = {.status = 400,
+                       .type = "mapper_parsing_exception",
+                       .reason = "boom",
+                       .index_glob = "b*",
+                       .probability = -1};
     assert_int_equal(run_rules(&f, body, NULL, NULL, 0, &r2, 1), 200);
     assert_int_equal(item_status(&f, 0), 201);
     assert_int_equal(item_status(&f, 2), 400);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(item(&f, 2, NULL), "error"), "reason")),
-                        "boom");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(item(&f, 2, NULL), "error"), "reason")),
+        "boom");
     /* every 2nd */
     uint64_t c3 = 0;
     es_item_rule r3 = {.status = 409, .every = 2, .probability = -1, .counter = &c3};
@@ -598,13 +636,33 @@ static void test_item_faults(void **state)
     assert_memory_equal(first, second, sizeof(first));
 }
 
+static void test_type_cap(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, "5.6", 0, false);
+    buf body;
+    buf_init(&body, 0);
+    for (int i = 0; i < 65; i++)
+        assert_int_equal(
+            buf_printf(&body, "{\"index\":{\"_index\":\"i\",\"_type\":\"t%d\"}}\n{}\n", i), 0);
+    assert_int_equal(run(&f, body.data, NULL), 200);
+    assert_int_equal(item_status(&f, 63), 201);
+    assert_int_equal(item_status(&f, 64), 400);
+    assert_string_equal(json_string_value(json_object_get(item(&f, 64, NULL), "_type")), "t64");
+    assert_string_equal(item_err_type(&f, 64), "illegal_argument_exception");
+    buf_cleanup(&body);
+    fx_free(&f);
+}
+
 static void test_accounting_only(void **state)
 {
     (void)state;
     fx f;
     fx_init(&f, "7.17", 0, true);
-    assert_int_equal(run(&f, "{\"index\":{\"_index\":\"a\"}}\n{\"m\":\"efk:s:1 x\"}\n"
-                             "{\"index\":{\"_index\":\"a\"}}\n{\"m\":\"efk:s:1 x\"}\n",
+    assert_int_equal(run(&f,
+                         "{\"index\":{\"_index\":\"a\"}}\n{\"m\":\"efk:s:1 x\"}\n"
+                         "{\"index\":{\"_index\":\"a\"}}\n{\"m\":\"efk:s:1 x\"}\n",
                          NULL),
                      200);
     assert_int_equal(docs(&f, "a"), 2);
@@ -622,12 +680,19 @@ static void test_accounting_only(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_answer_7x),      cmocka_unit_test(test_item_fields_per_persona),
-        cmocka_unit_test(test_type_rules),           cmocka_unit_test(test_actions),
-        cmocka_unit_test(test_update_merge_result),  cmocka_unit_test(test_request_level_errors),
-        cmocka_unit_test(test_item_level_doc_errors), cmocka_unit_test(test_atomic_rejection),
-        cmocka_unit_test(test_store_limit),          cmocka_unit_test(test_memory_per_document),
-        cmocka_unit_test(test_item_faults),          cmocka_unit_test(test_accounting_only),
+        cmocka_unit_test(test_exact_answer_7x),
+        cmocka_unit_test(test_item_fields_per_persona),
+        cmocka_unit_test(test_type_rules),
+        cmocka_unit_test(test_actions),
+        cmocka_unit_test(test_update_merge_result),
+        cmocka_unit_test(test_request_level_errors),
+        cmocka_unit_test(test_item_level_doc_errors),
+        cmocka_unit_test(test_atomic_rejection),
+        cmocka_unit_test(test_store_limit),
+        cmocka_unit_test(test_memory_per_document),
+        cmocka_unit_test(test_item_faults),
+        cmocka_unit_test(test_accounting_only),
+        cmocka_unit_test(test_type_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

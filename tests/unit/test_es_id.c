@@ -25,8 +25,8 @@ static void test_shape_and_uniqueness(void **state)
     assert_non_null(ids);
     es_idgen_next(&g, ids, N); /* same millisecond throughout: the sequence carries it */
     for (size_t i = 0; i < (size_t)N * ES_ID_LEN; i++)
-        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-                               ids[i]));
+        assert_non_null(
+            strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", ids[i]));
     qsort(ids, N, ES_ID_LEN, cmp);
     for (size_t i = 1; i < N; i++)
         assert_true(memcmp(ids + (i - 1) * ES_ID_LEN, ids + i * ES_ID_LEN, ES_ID_LEN) != 0);

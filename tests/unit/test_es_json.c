@@ -25,8 +25,9 @@ static void test_valid_documents(void **state)
                      ES_CHECK_OK);
     assert_int_equal(chk("{\"msg\":\"efk:s:1 a long line of filler text that spans words\"}"),
                      ES_CHECK_OK);
-    assert_int_equal(chk("{\"u\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"e\":\"\\u00e9\\n\\\"\"}"),
-                     ES_CHECK_OK);
+    assert_int_equal(
+        chk("{\"u\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"e\":\"\\u00e9\\n\\\"\"}"),
+        ES_CHECK_OK);
     assert_int_equal(chk("{\"a\":{},\"b\":[]}"), ES_CHECK_OK);
     /* same key in different objects is fine */
     assert_int_equal(chk("{\"a\":{\"x\":1},\"b\":{\"x\":2}}"), ES_CHECK_OK);
@@ -133,24 +134,38 @@ static void expect_msg(const char *doc, const char *msg, int column)
 static void test_jackson_messages(void **state)
 {
     (void)state;
-    expect_msg("{bad}", "Unexpected character ('b' (code 98)): was expecting double-quote to start "
-                        "field name", 3);
-    expect_msg("{\"a\" 1}", "Unexpected character ('1' (code 49)): was expecting a colon to "
-                            "separate field name and value", 7);
-    expect_msg("{\"a\":1 \"b\":2}", "Unexpected character ('\"' (code 34)): was expecting comma "
-                                   "to separate Object entries", 9);
+    expect_msg("{bad}",
+               "Unexpected character ('b' (code 98)): was expecting double-quote to start "
+               "field name",
+               3);
+    expect_msg("{\"a\" 1}",
+               "Unexpected character ('1' (code 49)): was expecting a colon to "
+               "separate field name and value",
+               7);
+    expect_msg("{\"a\":1 \"b\":2}",
+               "Unexpected character ('\"' (code 34)): was expecting comma "
+               "to separate Object entries",
+               9);
     expect_msg("{\"a\":}", "Unexpected character ('}' (code 125)): expected a value", 7);
-    expect_msg("not json", "Unrecognized token 'not': was expecting (JSON String, Number, Array, "
-                           "Object or token 'null', 'true' or 'false')", 4);
-    expect_msg("{\"a\":'x'}", "Unexpected character (''' (code 39)): expected a valid value (JSON "
-                              "String, Number, Array, Object or token 'null', 'true' or 'false')", 7);
+    expect_msg("not json",
+               "Unrecognized token 'not': was expecting (JSON String, Number, Array, "
+               "Object or token 'null', 'true' or 'false')",
+               4);
+    expect_msg("{\"a\":'x'}",
+               "Unexpected character (''' (code 39)): expected a valid value (JSON "
+               "String, Number, Array, Object or token 'null', 'true' or 'false')",
+               7);
     expect_msg("{\"a\":01}", "Invalid numeric value: Leading zeroes not allowed", 0);
     expect_msg("{\"a\":\"x\\q\"}", "Unrecognized character escape 'q' (code 113)", 0);
     expect_msg("{\"a\":1,\"a\":2}", "Duplicate field 'a'", 0);
-    expect_msg("{\"a\":\"\t\"}", "Illegal unquoted character ((CTRL-CHAR, code 9)): has to be "
-                                 "escaped using backslash to be included in string value", 0);
-    expect_msg("{\"a\":\"x", "Unexpected end-of-input: was expecting closing quote for a string "
-                             "value", 0);
+    expect_msg("{\"a\":\"\t\"}",
+               "Illegal unquoted character ((CTRL-CHAR, code 9)): has to be "
+               "escaped using backslash to be included in string value",
+               0);
+    expect_msg("{\"a\":\"x",
+               "Unexpected end-of-input: was expecting closing quote for a string "
+               "value",
+               0);
     es_jerr e;
     assert_true(es_json_explain("{\"a\":1", 6, true, NULL, &e));
     assert_string_equal(e.msg, "Unexpected end-of-input: expected close marker for Object (start "
@@ -171,10 +186,9 @@ static void test_lexer_tokens(void **state)
     const char *s = "{\"index\":{\"_index\":\"a\\\"b\",\"_id\":12,\"x\":null}}";
     es_lex lx;
     es_lex_init(&lx, s, strlen(s), false);
-    es_tok want[] = {ES_TOK_START_OBJECT, ES_TOK_FIELD_NAME,   ES_TOK_START_OBJECT,
-                     ES_TOK_FIELD_NAME,   ES_TOK_VALUE_STRING, ES_TOK_FIELD_NAME,
-                     ES_TOK_VALUE_NUMBER, ES_TOK_FIELD_NAME,   ES_TOK_VALUE_NULL,
-                     ES_TOK_END_OBJECT,   ES_TOK_END_OBJECT,   ES_TOK_NONE};
+    es_tok want[] = {ES_TOK_START_OBJECT, ES_TOK_FIELD_NAME, ES_TOK_START_OBJECT, ES_TOK_FIELD_NAME,
+                     ES_TOK_VALUE_STRING, ES_TOK_FIELD_NAME, ES_TOK_VALUE_NUMBER, ES_TOK_FIELD_NAME,
+                     ES_TOK_VALUE_NULL,   ES_TOK_END_OBJECT, ES_TOK_END_OBJECT,   ES_TOK_NONE};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         assert_int_equal(es_lex_next(&lx), 0);
         assert_int_equal(lx.tok, want[i]);
@@ -208,6 +222,22 @@ static void test_field_value(void **state)
     assert_memory_equal(out.field_val, "3", 1);
 }
 
+static void test_line_mode(void **state)
+{
+    (void)state;
+    es_check_opts o = {.dup_keys = true, .line = true};
+    es_check_out out;
+    const char *s = "{\"a\":[1,{\"b\":\"x y\"}]} \r\n{\"index\":{}}\n";
+    assert_int_equal(es_json_check(s, strlen(s), &o, &out), ES_CHECK_OK);
+    assert_ptr_equal(out.line_end, strchr(s, '\n'));
+    /* anything but the plain case asks for the exact path */
+    const char *fallback[] = {"{\"a\":\n1}\n", "{\"a\":1} x\n",      "{\"a\":1}",          "\n{}\n",
+                              "[1]\n",         "{\"a\":\"x\ny\"}\n", "{\"a\":1,\"a\":2}\n"};
+    for (size_t i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++)
+        assert_int_not_equal(es_json_check(fallback[i], strlen(fallback[i]), &o, &out),
+                             ES_CHECK_OK);
+}
+
 static void test_unescape(void **state)
 {
     (void)state;
@@ -222,10 +252,15 @@ static void test_unescape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_documents),    cmocka_unit_test(test_invalid_documents),
-        cmocka_unit_test(test_strings_every_offset), cmocka_unit_test(test_agrees_with_jansson),
-        cmocka_unit_test(test_jackson_messages),   cmocka_unit_test(test_lexer_tokens),
-        cmocka_unit_test(test_field_value),        cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_valid_documents),
+        cmocka_unit_test(test_invalid_documents),
+        cmocka_unit_test(test_strings_every_offset),
+        cmocka_unit_test(test_agrees_with_jansson),
+        cmocka_unit_test(test_jackson_messages),
+        cmocka_unit_test(test_lexer_tokens),
+        cmocka_unit_test(test_field_value),
+        cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_line_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

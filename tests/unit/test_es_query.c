@@ -88,9 +88,13 @@ static void test_bool(void **state)
 static void test_refused(void **state)
 {
     (void)state;
-    const char *bad[] = {"{\"nope\":{}}", "{\"term\":{\"a\":1,\"b\":2}}",
-                         "{\"bool\":{\"must\":{\"nope\":{}}}}", "{\"bool\":{\"bad\":[]}}",
-                         "{\"terms\":{\"a\":\"notarray\"}}", "{\"exists\":{}}", "[]"};
+    const char *bad[] = {"{\"nope\":{}}",
+                         "{\"term\":{\"a\":1,\"b\":2}}",
+                         "{\"bool\":{\"must\":{\"nope\":{}}}}",
+                         "{\"bool\":{\"bad\":[]}}",
+                         "{\"terms\":{\"a\":\"notarray\"}}",
+                         "{\"exists\":{}}",
+                         "[]"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         json_t *qq = json_loads(bad[i], JSON_DECODE_ANY, NULL);
         char type[64], reason[300];

@@ -1,6 +1,7 @@
 /* The fake as a whole, over HTTP with libcurl on port 0: config parsing,
  * the public API (faults, down/up, counts, search, delivery), store limits. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,10 +120,12 @@ static void test_config(void **state)
     expect_config_error("{\"version\":\"3.0\"}", "/version", "unsupported Elasticsearch version");
     expect_config_error("{\"store_limit\":\"lots\"}", "/store_limit", "byte size");
     expect_config_error("{\"store\":\"disk\"}", "/store", "\"full\" or \"accounting\"");
-    expect_config_error("{\"security\":{\"users\":[{\"name\":\"a\"}]}}", "/security/users/0/password",
-                        "expected a string");
-    expect_config_error("{\"accounting\":{\"regex\":\"(x\"}}", "/accounting/regex", "regular expression");
-    expect_config_error("{\"accounting\":{\"feild\":\"x\"}}", "/accounting/feild", "allowed: field");
+    expect_config_error("{\"security\":{\"users\":[{\"name\":\"a\"}]}}",
+                        "/security/users/0/password", "expected a string");
+    expect_config_error("{\"accounting\":{\"regex\":\"(x\"}}", "/accounting/regex",
+                        "regular expression");
+    expect_config_error("{\"accounting\":{\"feild\":\"x\"}}", "/accounting/feild",
+                        "allowed: field");
     expect_config_error("{\"expected\":{\"s\":-1}}", "/expected/s", "line count");
     efk_es_config cfg;
     efk_es_config_init(&cfg);
@@ -145,8 +148,12 @@ static void test_api_faults_and_queries(void **state)
     efk_es *es = start("{\"version\":\"7.17\",\"expected\":{\"s\":5}}", NULL);
     efk_err err;
     uint32_t pos[] = {2};
-    efk_es_item_fault f = {.id = "f1", .status = 429, .positions = pos, .npositions = 1,
-                           .probability = -1, .times = 1};
+    efk_es_item_fault f = {.id = "f1",
+                           .status = 429,
+                           .positions = pos,
+                           .npositions = 1,
+                           .probability = -1,
+                           .times = 1};
     char id[FAULT_ID_MAX];
     assert_int_equal(efk_es_fail_items(es, &f, id, &err), 0);
     assert_string_equal(id, "f1");
@@ -157,10 +164,13 @@ static void test_api_faults_and_queries(void **state)
     json_t *j = http_json("POST", es, "/_bulk", body, &st);
     assert_int_equal(st, 200);
     json_t *items = json_object_get(j, "items");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(items, 1), "index"), "status")), 429);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_array_get(items, 1), "index"), "status")),
+                     429);
     json_decref(j);
     /* the rule expired after one request */
-    j = http_json("POST", es, "/_bulk", "{\"index\":{\"_index\":\"l\"}}\n{\"m\":\"efk:s:3 c\"}\n", &st);
+    j = http_json("POST", es, "/_bulk", "{\"index\":{\"_index\":\"l\"}}\n{\"m\":\"efk:s:3 c\"}\n",
+                  &st);
     assert_true(json_is_false(json_object_get(j, "errors")));
     json_decref(j);
 
@@ -175,7 +185,9 @@ static void test_api_faults_and_queries(void **state)
     json_t *sb = json_loads("{\"query\":{\"match\":{\"m\":\"c\"}},\"size\":1}", 0, NULL);
     json_t *res = efk_es_search(es, "l", sb, &err);
     assert_non_null(res);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(res, "hits"), "total"), "value")), 2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(res, "hits"), "total"), "value")),
+                     2);
     assert_int_equal(json_array_size(json_object_get(json_object_get(res, "hits"), "hits")), 1);
     json_decref(res);
     json_decref(sb);
@@ -193,7 +205,9 @@ static void test_api_faults_and_queries(void **state)
     assert_int_equal(ranges[1][0], 4);
     assert_int_equal(ranges[1][1], 5);
     j = http_json("GET", es, "/_efksim/delivery?stream=s", NULL, &st);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(j, "streams"), "s"), "lost")), 3);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(j, "streams"), "s"), "lost")),
+                     3);
     json_decref(j);
 
     /* whole-request failures */
@@ -218,7 +232,9 @@ static void test_api_faults_and_queries(void **state)
     free(r.body);
 
     json_t *stt = efk_es_state_render(es);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(stt, "indices"), "l"), "docs")), 3);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(stt, "indices"), "l"), "docs")),
+                     3);
     assert_string_equal(json_string_value(json_object_get(stt, "version")), "7.17.25");
     json_decref(stt);
 
@@ -238,7 +254,10 @@ static void test_store_limit_reads_still_work(void **state)
     memset(filler, 'y', sizeof(filler) - 1);
     filler[sizeof(filler) - 1] = '\0';
     for (int i = 1; i <= 400; i++)
-        assert_int_equal(buf_printf(&b, "{\"index\":{\"_index\":\"big\"}}\n{\"m\":\"efk:s:%d %s\"}\n", i, filler), 0);
+        assert_int_equal(buf_printf(&b,
+                                    "{\"index\":{\"_index\":\"big\"}}\n{\"m\":\"efk:s:%d %s\"}\n",
+                                    i, filler),
+                         0);
     long st;
     json_t *j = http_json("POST", es, "/_bulk", b.data, &st);
     assert_int_equal(st, 200);
@@ -276,9 +295,82 @@ static void test_accounting_mode(void **state)
     j = http_json("GET", es, "/a/_count", NULL, &st);
     assert_int_equal(json_integer_value(json_object_get(j, "count")), 2);
     json_decref(j);
+    j = http_json("GET", es, "/a/_search", NULL, &st);
+    json_t *hits = json_object_get(j, "hits");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(hits, "total"), "value")),
+                     2);
+    assert_int_equal(json_array_size(json_object_get(hits, "hits")), 0);
+    json_decref(j);
     efk_es_delivery d;
     efk_es_delivery_get(es, "s", &d, NULL, 0);
     assert_int_equal(d.delivered, 2);
+    efk_es_stop(es);
+}
+
+/* Bulks, searches and index deletions at once: every answer stays whole
+ * (the sanitizer build catches an answer written from freed store memory). */
+typedef struct worker {
+    efk_es *es;
+    int kind; /* 0 bulk, 1 delete, 2 search */
+    int ok, bad;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    char url[256];
+    buf b;
+    buf_init(&b, 0);
+    for (int i = 1; i <= 200; i++)
+        if (buf_printf(&b,
+                       "{\"index\":{\"_index\":\"race\",\"_type\":\"events\"}}\n"
+                       "{\"m\":\"efk:race:%d x\"}\n",
+                       i))
+            return NULL;
+    for (int n = 0; n < 25; n++) {
+        resp r;
+        int rc;
+        if (w->kind == 0) {
+            snprintf(url, sizeof(url), "%s/_bulk", efk_es_url(w->es));
+            rc = http("POST", url, "application/x-ndjson", b.data, &r);
+        } else if (w->kind == 1) {
+            snprintf(url, sizeof(url), "%s/race", efk_es_url(w->es));
+            rc = http("DELETE", url, NULL, NULL, &r);
+        } else {
+            snprintf(url, sizeof(url), "%s/race/_search?size=3&sort=m.keyword:desc",
+                     efk_es_url(w->es));
+            rc = http("GET", url, NULL, NULL, &r);
+        }
+        json_t *j = rc == 0 ? json_loads(r.body, 0, NULL) : NULL;
+        bool good = j && (r.status == 200 || (w->kind != 0 && r.status == 404));
+        if (good && w->kind == 0)
+            good = json_array_size(json_object_get(j, "items")) == 200;
+        if (good)
+            w->ok++;
+        else
+            w->bad++;
+        json_decref(j);
+        free(r.body);
+    }
+    buf_cleanup(&b);
+    return NULL;
+}
+
+static void test_concurrent_bulk_and_delete(void **state)
+{
+    (void)state;
+    efk_es *es = start("{\"version\":\"7.17\"}", NULL);
+    worker w[5];
+    pthread_t t[5];
+    for (int i = 0; i < 5; i++) {
+        w[i] = (worker){.es = es, .kind = i < 3 ? 0 : i - 2};
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (int i = 0; i < 5; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].bad, 0);
+        assert_int_equal(w[i].ok, 25);
+    }
     efk_es_stop(es);
 }
 
@@ -290,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_api_faults_and_queries),
         cmocka_unit_test(test_store_limit_reads_still_work),
         cmocka_unit_test(test_accounting_mode),
+        cmocka_unit_test(test_concurrent_bulk_and_delete),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

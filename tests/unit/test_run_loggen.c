@@ -46,8 +46,14 @@ static char *slurp(const char *path)
 
 static run_log_spec spec(run_log_format fmt)
 {
-    run_log_spec s = {.stream = "app-1", .pod = "web-0", .ns = "prod", .container = "nginx",
-                      .format = fmt, .lines = 0, .line_size = 40, .keep = 3};
+    run_log_spec s = {.stream = "app-1",
+                      .pod = "web-0",
+                      .ns = "prod",
+                      .container = "nginx",
+                      .format = fmt,
+                      .lines = 0,
+                      .line_size = 40,
+                      .keep = 3};
     return s;
 }
 
@@ -131,8 +137,8 @@ static void test_cri_lines_and_split(void **state)
     char *l3 = strchr(l2, '\n') + 1;
     assert_true(strncmp(l3, "2024-05-01T10:00:00.1234Z stderr F ", 35) == 0);
     /* the pieces add up to the line size */
-    size_t total = (size_t)(strchr(text, '\n') - text) - 35 + (size_t)(strchr(l2, '\n') - l2) -
-                   35 + (size_t)(strchr(l3, '\n') - l3) - 35;
+    size_t total = (size_t)(strchr(text, '\n') - text) - 35 + (size_t)(strchr(l2, '\n') - l2) - 35 +
+                   (size_t)(strchr(l3, '\n') - l3) - 35;
     assert_int_equal(total, 40000);
     assert_int_equal(strchr(text, '\n') - text - 35, RUN_LOG_MAX_LINE);
     free(text);

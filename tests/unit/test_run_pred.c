@@ -92,8 +92,8 @@ static run_pred *cond(fx *f, const char *text)
     run_ck ck = {f->doc, &err};
     run_names names = {PROCS, 2, STEPS, 2, STREAMS, 1, NULL};
     run_pred *p = NULL;
-    int rc = run_pred_parse(&ck, "/when", json_object_get(run_doc_root(f->doc), "when"), &names,
-                            &p);
+    int rc =
+        run_pred_parse(&ck, "/when", json_object_get(run_doc_root(f->doc), "when"), &names, &p);
     if (rc) {
         char out[2000];
         fprintf(stderr, "%s\n", efk_err_render(&err, out, sizeof(out)));
@@ -114,9 +114,9 @@ static char *cond_err(fx *f, const char *text)
     run_ck ck = {f->doc, &err};
     run_names names = {PROCS, 2, STEPS, 2, STREAMS, 1, NULL};
     run_pred *p = NULL;
-    assert_int_equal(run_pred_parse(&ck, "/when", json_object_get(run_doc_root(f->doc), "when"),
-                                    &names, &p),
-                     -EINVAL);
+    assert_int_equal(
+        run_pred_parse(&ck, "/when", json_object_get(run_doc_root(f->doc), "when"), &names, &p),
+        -EINVAL);
     assert_null(p);
     char out[2000];
     return strdup(efk_err_render(&err, out, sizeof(out)));
@@ -162,10 +162,10 @@ static void test_journal_counts(void **state)
     assert_int_equal(eval(p, f, obs, sizeof(obs)), 0);
     assert_string_equal(obs, "0 matching requests");
     add_entry(f, "POST", "/logs/_bulk", 200, "{\"index\":{}}\n{\"m\":\"efk:app:1 x\"}\n");
-    add_entry(f, "GET", "/logs/_bulk", 200, "efk:app:");        /* wrong method */
-    add_entry(f, "POST", "/logs/_bulk", 429, "efk:app:2");      /* wrong status */
-    add_entry(f, "POST", "/logs/_search", 200, "efk:app:2");    /* wrong path */
-    add_entry(f, "POST", "/_bulk", 200, "nothing of ours");     /* wrong body */
+    add_entry(f, "GET", "/logs/_bulk", 200, "efk:app:");     /* wrong method */
+    add_entry(f, "POST", "/logs/_bulk", 429, "efk:app:2");   /* wrong status */
+    add_entry(f, "POST", "/logs/_search", 200, "efk:app:2"); /* wrong path */
+    add_entry(f, "POST", "/_bulk", 200, "nothing of ours");  /* wrong body */
     assert_int_equal(eval(p, f, obs, sizeof(obs)), 0);
     assert_string_equal(obs, "1 matching request");
     add_entry(f, "POST", "/_bulk", 201, "efk:app:3");
@@ -231,8 +231,10 @@ static void test_process_kinds(void **state)
     run_pred *started = cond(f, "{\"process.started\": {\"process\": \"agent\"}}");
     run_pred *running = cond(f, "{\"process.running\": {\"process\": \"agent\"}}");
     run_pred *exited = cond(f, "{\"process.exited\": {\"process\": \"agent\", \"code\": 2}}");
-    run_pred *killed = cond(f, "{\"process.exited\": {\"process\": \"agent\", \"signal\": \"KILL\"}}");
-    run_pred *restarts = cond(f, "{\"process.restarts\": {\"process\": \"agent\", \"min\": 2, \"max\": 3}}");
+    run_pred *killed =
+        cond(f, "{\"process.exited\": {\"process\": \"agent\", \"signal\": \"KILL\"}}");
+    run_pred *restarts =
+        cond(f, "{\"process.restarts\": {\"process\": \"agent\", \"min\": 2, \"max\": 3}}");
     run_pred *ready = cond(f, "{\"process.ready\": {\"process\": \"agent\"}}");
     run_proc *p = &f->procs[0].proc;
     assert_int_equal(eval(started, f, obs, sizeof(obs)), 0);
@@ -413,7 +415,8 @@ static void test_parse_errors(void **state)
     m = cond_err(f, "{\"step\": {\"step\": \"boot\"}, \"file\": {\"path\": \"x\"}}");
     assert_non_null(strstr(m, "t.json:1:10: /when: expected a condition: an object with one key"));
     free(m);
-    m = cond_err(f, "{\"process.exited\": {\"process\": \"agent\", \"code\": 1, \"signal\": \"TERM\"}}");
+    m = cond_err(
+        f, "{\"process.exited\": {\"process\": \"agent\", \"code\": 1, \"signal\": \"TERM\"}}");
     assert_non_null(strstr(m, "a process exits with a code or dies of a signal, not both"));
     free(m);
     m = cond_err(f, "{\"journal\": {\"fake\": \"es\", \"count\": 1, \"min\": 1}}");

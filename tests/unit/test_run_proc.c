@@ -175,9 +175,9 @@ static void test_missing_program(void **state)
     /* a directory that does not exist: the exec step fails, reported */
     char *argv2[] = {"sh", "-c", "true", NULL};
     efk_err_init(&err);
-    assert_int_equal(run_proc_start(&p, argv2, envp_path, "/nonexistent-dir-efksim", f->out,
-                                    f->err, 0, &err),
-                     -ENOENT);
+    assert_int_equal(
+        run_proc_start(&p, argv2, envp_path, "/nonexistent-dir-efksim", f->out, f->err, 0, &err),
+        -ENOENT);
     assert_non_null(strstr(err.msg, "cannot run /usr/bin/sh in /nonexistent-dir-efksim"));
     assert_int_equal(p.state, RUN_PROC_IDLE);
 }
@@ -230,8 +230,9 @@ static void test_term_then_kill_group(void **state)
     run_proc p;
     run_proc_init(&p, "stubborn", RUN_RESTART_ALWAYS, S / 5, 1.0);
     /* ignores TERM, and has a child in its group that ignores it too */
-    char *argv[] = {"sh", "-c", "trap '' TERM; sh -c 'trap \"\" TERM; echo $$ > child.pid; "
-                                "while :; do sleep 1; done' & while :; do sleep 1; done",
+    char *argv[] = {"sh", "-c",
+                    "trap '' TERM; sh -c 'trap \"\" TERM; echo $$ > child.pid; "
+                    "while :; do sleep 1; done' & while :; do sleep 1; done",
                     NULL};
     efk_err err;
     efk_err_init(&err);

@@ -117,17 +117,18 @@ static void test_junit_parses(void **state)
     tu_write(path, b.data);
     /* a real XML parser reads it back; print what it found */
     snprintf(path, sizeof(path), "%s/check.py", dir);
-    tu_write(path, "import sys, xml.etree.ElementTree as ET\n"
-                   "root = ET.parse(sys.argv[1]).getroot()\n"
-                   "s = root.find('testsuite')\n"
-                   "print(root.tag, root.get('tests'), root.get('failures'), root.get('errors'))\n"
-                   "print(s.get('name'), s.get('tests'), s.get('failures'), s.get('errors'))\n"
-                   "for c in s.findall('testcase'):\n"
-                   "    f = c.find('failure'); e = c.find('error')\n"
-                   "    x = f if f is not None else e\n"
-                   "    print(c.get('classname'), '|', c.get('name'), '|', c.get('time'), '|',\n"
-                   "          'pass' if x is None else x.tag + ':' + x.get('message').split('\\n')[0])\n"
-                   "    if x is not None: print('  text:', x.text.split('\\n')[-3])\n");
+    tu_write(path,
+             "import sys, xml.etree.ElementTree as ET\n"
+             "root = ET.parse(sys.argv[1]).getroot()\n"
+             "s = root.find('testsuite')\n"
+             "print(root.tag, root.get('tests'), root.get('failures'), root.get('errors'))\n"
+             "print(s.get('name'), s.get('tests'), s.get('failures'), s.get('errors'))\n"
+             "for c in s.findall('testcase'):\n"
+             "    f = c.find('failure'); e = c.find('error')\n"
+             "    x = f if f is not None else e\n"
+             "    print(c.get('classname'), '|', c.get('name'), '|', c.get('time'), '|',\n"
+             "          'pass' if x is None else x.tag + ':' + x.get('message').split('\\n')[0])\n"
+             "    if x is not None: print('  text:', x.text.split('\\n')[-3])\n");
     snprintf(script, sizeof(script), "/usr/bin/python3 %s %s/junit.xml", path, dir);
     FILE *p = popen(script, "r");
     assert_non_null(p);
@@ -192,10 +193,8 @@ static void test_xml_escape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_human),
-        cmocka_unit_test(test_tap),
-        cmocka_unit_test(test_junit_parses),
-        cmocka_unit_test(test_result_json_roundtrip),
+        cmocka_unit_test(test_human),        cmocka_unit_test(test_tap),
+        cmocka_unit_test(test_junit_parses), cmocka_unit_test(test_result_json_roundtrip),
         cmocka_unit_test(test_xml_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,8 +183,8 @@ static void test_schema_refuses_unknown_keys(void **state)
         "{\"timeline\": [{\"at\": \"5\", \"do\": []}]}",
         "{\"logs\": [{\"pod\": \"p\", \"container\": \"c\", \"format\": \"syslog\"}]}",
     };
-    const char *where[] = {"/timout", "/processes/0/restrat", "/expect/0", "/expect/0",
-                           "/timeline/0", "/timeline/0/at", "/logs/0/format"};
+    const char *where[] = {"/timout",     "/processes/0/restrat", "/expect/0",     "/expect/0",
+                           "/timeline/0", "/timeline/0/at",       "/logs/0/format"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         json_t *j = json_loads(bad[i], 0, NULL);
         assert_non_null(j);
@@ -270,8 +270,9 @@ static void test_set(void **state)
     assert_non_null(strstr(e.msg, "no entry named \"nobody\""));
     efk_err_init(&e);
     assert_int_equal(run_set_apply(d, "processes.agent.restrat=always", &e), -EINVAL);
-    assert_string_equal(e.msg, "no setting \"processes.0.restrat\" in the scenario format; "
-                               "nearest: processes.N.restart, processes.N.start, processes.N.ready");
+    assert_string_equal(e.msg,
+                        "no setting \"processes.0.restrat\" in the scenario format; "
+                        "nearest: processes.N.restart, processes.N.start, processes.N.ready");
     efk_err_init(&e);
     assert_int_equal(run_set_apply(d, "seed=soon", &e), -EINVAL);
     assert_string_equal(e.msg, "expected an integer, got \"soon\"");

@@ -63,7 +63,7 @@ static void done(run_result *r, char *wd)
 #define BASE                                                                                       \
     "\"seed\": 1, \"timeout\": \"5s\", "                                                           \
     "\"logs\": [{\"stream\": \"s\", \"pod\": \"p\", \"container\": \"c\"}], "                      \
-    "\"files\": [{\"path\": \"a.txt\", \"content\": \"alpha\"}], "                                \
+    "\"files\": [{\"path\": \"a.txt\", \"content\": \"alpha\"}], "                                 \
     "\"timeline\": [{\"id\": \"write\", \"at\": \"100ms\", \"do\": [{\"logs.write\": "             \
     "{\"stream\": \"s\", \"lines\": 1}}]}, {\"id\": \"later\", \"at\": \"200ms\", \"do\": []}]"
 
@@ -124,8 +124,9 @@ static void test_always_and_never_fail(void **state)
              "{\"name\": \"nothing written\", \"never\": true, \"step\": {\"step\": \"write\"}}]}",
              &r, &wd);
     assert_int_equal(r.status, RUN_FAIL);
-    assert_true(has_msg(&r, "no rotation yet: stopped holding\n    expected: not (step \"later\" ran "
-                            "at least 1 time)"));
+    assert_true(has_msg(&r,
+                        "no rotation yet: stopped holding\n    expected: not (step \"later\" ran "
+                        "at least 1 time)"));
     assert_true(has_msg(&r, "nothing written: held, and must never hold\n    expected: never step "
                             "\"write\" ran at least 1 time\n    observed: it ran 1 time"));
     done(&r, wd);
@@ -136,12 +137,13 @@ static void test_from_window(void **state)
     run_result r;
     char *wd;
     /* "always" counted from "later": before it the file is absent, fine */
-    run_text("{\"seed\": 1, \"logs\": [{\"stream\": \"s\", \"pod\": \"p\", \"container\": "
-             "\"c\"}], \"timeline\": [{\"id\": \"mk\", \"at\": \"100ms\", \"do\": [{\"logs.write\": "
-             "{\"stream\": \"s\", \"lines\": 2}}]}, {\"id\": \"later\", \"when\": {\"step\": "
-             "{\"step\": \"mk\"}}, \"do\": []}], \"expect\": ["
-             "{\"always\": true, \"from\": \"later\", \"step\": {\"step\": \"mk\"}}]}",
-             &r, &wd);
+    run_text(
+        "{\"seed\": 1, \"logs\": [{\"stream\": \"s\", \"pod\": \"p\", \"container\": "
+        "\"c\"}], \"timeline\": [{\"id\": \"mk\", \"at\": \"100ms\", \"do\": [{\"logs.write\": "
+        "{\"stream\": \"s\", \"lines\": 2}}]}, {\"id\": \"later\", \"when\": {\"step\": "
+        "{\"step\": \"mk\"}}, \"do\": []}], \"expect\": ["
+        "{\"always\": true, \"from\": \"later\", \"step\": {\"step\": \"mk\"}}]}",
+        &r, &wd);
     assert_int_equal(r.status, RUN_PASS);
     done(&r, wd);
 }
@@ -153,8 +155,9 @@ static void test_end_failure_and_context(void **state)
     run_text("{" BASE ", \"expect\": [{\"file\": {\"path\": \"a.txt\", \"contains\": \"beta\"}}]}",
              &r, &wd);
     assert_int_equal(r.status, RUN_FAIL);
-    assert_true(has_msg(&r, "expect/0 file: did not hold at the end\n    expected: file a.txt exists "
-                            "and contains \"beta\"\n    observed: a.txt holds \"alpha\""));
+    assert_true(has_msg(&r,
+                        "expect/0 file: did not hold at the end\n    expected: file a.txt exists "
+                        "and contains \"beta\"\n    observed: a.txt holds \"alpha\""));
     done(&r, wd);
 }
 

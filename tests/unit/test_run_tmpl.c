@@ -19,9 +19,8 @@ static run_vars *vars(void)
     assert_int_equal(run_vars_set(v, "es.url", "http://127.0.0.1:9200"), 0);
     assert_int_equal(run_vars_set(v, "apiserver.url", "https://127.0.0.1:6443"), 0);
     assert_int_equal(run_vars_set(v, "workdir", "/w"), 0);
-    assert_int_equal(run_vars_set(v, "identity.system:serviceaccount:kube-system:default.token",
-                                  "tok"),
-                     0);
+    assert_int_equal(
+        run_vars_set(v, "identity.system:serviceaccount:kube-system:default.token", "tok"), 0);
     assert_int_equal(run_vars_set(v, "rbd.mon", NULL), 0); /* declared, no value yet */
     return v;
 }
@@ -80,8 +79,9 @@ static void test_expand(void **state)
     efk_err err;
     efk_err_init(&err);
     char *out = NULL;
-    assert_int_equal(run_tmpl_expand_str(v, "curl ${es.url}/_bulk -d @${workdir}/x $${HOME} $HOME "
-                                            "$${",
+    assert_int_equal(run_tmpl_expand_str(v,
+                                         "curl ${es.url}/_bulk -d @${workdir}/x $${HOME} $HOME "
+                                         "$${",
                                          &out, &err),
                      0);
     assert_string_equal(out, "curl http://127.0.0.1:9200/_bulk -d @/w/x ${HOME} $HOME ${");
@@ -121,8 +121,8 @@ static void test_line_col(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_ok),   cmocka_unit_test(test_unknown_name),
-        cmocka_unit_test(test_malformed),  cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_check_ok),          cmocka_unit_test(test_unknown_name),
+        cmocka_unit_test(test_malformed),         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_bad_names_refused), cmocka_unit_test(test_line_col),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,7 +42,14 @@ stop_server() {
     if [ -n "$SERVER_PID" ]; then
         exec 9>&-
         wait "$SERVER_PID" 2>/dev/null
+        local rc=$?
         SERVER_PID=
+        # a clean stop: exit 0 and nothing from the sanitizers
+        if [ $rc -ne 0 ] || grep -q "Sanitizer\|runtime error" "$TMP/server.err" 2>/dev/null; then
+            FAIL=$((FAIL + 1))
+            echo "FAIL server stop: exit $rc"
+            head -40 "$TMP/server.err"
+        fi
     fi
 }
 
@@ -245,5 +252,6 @@ check "bad fault kind" "$STATUS/$(jqb .pointer)" "400//params/kind"
 req GET "/f/_count"
 check "count after faults" "$(jqb .count)" 4
 
+stop_server
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

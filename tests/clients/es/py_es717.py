@@ -43,7 +43,7 @@ def start(conf):
 
 def stop(p):
     p.stdin.close()
-    p.wait(timeout=10)
+    check("server exit status", p.wait(timeout=10), 0)
 
 
 check("client version", elasticsearch.__version__[:2], (7, 17))

@@ -145,7 +145,7 @@ finally:
         rs.kill()
         out, _ = rs.communicate()
     es.stdin.close()
-    es.wait(timeout=10)
+    check("server exit status", es.wait(timeout=10), 0)
     if failures:
         print("rsyslogd output:\n" + (out or ""))
     shutil.rmtree(tmp, ignore_errors=True)
