@@ -20,6 +20,11 @@ if(TARGET efksim)
   efk_client_test(suite.break.agent sh ${EFK_SUITE_CHECK} 1 ${EFK_SUITE_TESTS}/break-agent.expected --
                   $<TARGET_FILE:efksim> run --workdir ${EFK_SUITE_WORK}.agent --set vars.es_retry_line=
                   ${EFKSIM_SOURCE_DIR}/scenarios/agent/es-429-items-retryfailures.json)
+  # their temp files (check_output.sh's capture) stay out of the shared /tmp
+  file(MAKE_DIRECTORY ${EFK_SUITE_WORK}.tmp)
   set_tests_properties(clients.suite.break.reaper clients.suite.break.discovery clients.suite.break.agent
                        PROPERTIES LABELS "clients;suite")
+  foreach(t reaper discovery agent)
+    set_property(TEST clients.suite.break.${t} APPEND PROPERTY ENVIRONMENT "TMPDIR=${EFK_SUITE_WORK}.tmp")
+  endforeach()
 endif()
