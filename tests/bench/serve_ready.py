@@ -4,8 +4,8 @@
 For N runs (default 20): start `efksim serve --workdir W --env-file F`, time
 from just before the spawn until the line `efksim: ready` arrives on stdout,
 check that F exists and holds the env contract, then SIGTERM it and check it
-exits 0, left no child process behind, and created no file in $TMPDIR (or
-/tmp) outside its work dir. Prints median, p90 and max; exits 1 when any run
+exits 0, left no child process behind, and created no file in the (private)
+TMPDIR it was given, i.e. nothing outside its work dir. Prints median, p90 and max; exits 1 when any run
 failed a check (the time is reported, never asserted: the issue's 50 ms is
 read off the median by a person, on a quiet machine).
 
