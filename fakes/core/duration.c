@@ -92,8 +92,9 @@ int size_parse(const char *s, uint64_t *out)
     size_t ul = strlen(end);
     if (ul >= sizeof(unit))
         return -EINVAL;
-    for (size_t i = 0; i <= ul; i++)
+    for (size_t i = 0; i < ul && i < sizeof(unit) - 1; i++)
         unit[i] = (char)tolower((unsigned char)end[i]);
+    unit[ul] = '\0';
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcmp(unit, units[i].u) == 0) {
             double r = v * units[i].mult;
