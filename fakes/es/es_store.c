@@ -32,7 +32,10 @@ static void chunk_free(char *p, size_t size)
  * and chunks of deleted indices kept for reuse, as a log cluster that drops
  * old indices reuses their memory. Fresh memory is what storing costs most
  * on a virtual machine (the kernel zeroes every page, ~3 GB/s here), so
- * reuse matters. Bounded: a quarter of the limit. */
+ * reuse matters. Bounded by the limit itself: stored plus spare bytes never
+ * pass it by more than the chunks being filled, since storing takes spare
+ * chunks first (the process keeps its memory after a delete, as a JVM keeps
+ * its heap). */
 struct es_store {
     pthread_mutex_t spare_lock;
     char **spare;
@@ -62,8 +65,8 @@ es_store *es_store_new(const es_store_config *cfg)
     rng_init(&s->uuid_rng, cfg->seed, "es.index-uuids");
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->spare_lock, NULL);
-    /* keep up to a quarter of the limit as spare */
-    s->spare_cap = (size_t)(s->cfg.limit / 4 / CHUNK_SIZE);
+    /* keep what deletions free, up to the limit, as spare */
+    s->spare_cap = (size_t)(s->cfg.limit / CHUNK_SIZE);
     s->spare = calloc(s->spare_cap ? s->spare_cap : 1, sizeof(*s->spare));
     if (!s->spare) {
         es_store_free(s);

@@ -10,7 +10,10 @@
 # (~360 KB: action line + a document with a timestamp, the log line carrying
 # the efksim marker, the stream and Kubernetes metadata), from wrk -t1 -c4,
 # a warm-up round each, then ROUNDS rounds of DUR seconds, interleaved; the
-# script prints requests/s of each and the ratios.
+# script prints requests/s of each and the ratios. Every server runs in its
+# own process group, and while one is measured the others are stopped
+# (SIGSTOP), so an idle JVM's garbage collector or JIT, or node's timers,
+# never steal the two cores from the server being measured.
 #
 # Store: at thousands of requests/s the fake stores ~1 GB/s, so the fake
 # runs with store_limit 12G and the index is deleted after the warm-up and
@@ -32,7 +35,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed"; exit 2; }
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do kill -CONT -- "-$p" 2>/dev/null; kill -- "-$p" 2>/dev/null; kill "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
     rm -rf "$TMP"
 }
@@ -84,8 +87,16 @@ run_wrk() { # url seconds -> prints "reqs_per_s total_requests"
 
 mean() { awk '{s += $1} END {if (NR) printf "%.0f", s / NR; else print 0}'; }
 
-declare -A RESULT URLS
+declare -A RESULT URLS PGID
 ORDER=()
+
+# pause every server group but k's, for k's round
+freeze_others() { # key STOP|CONT
+    local g
+    for g in $(printf '%s\n' "${PGID[@]}" | sort -u); do
+        [ "$g" = "${PGID[$1]}" ] || kill -"$2" -- "-$g" 2>/dev/null
+    done
+}
 
 # ---- start everything first; the measured rounds are interleaved (one round
 # of each server in turn), so load from other work on the machine falls on
@@ -114,8 +125,9 @@ http {
     }
 }
 EOF
-    $(command -v nginx || echo /usr/sbin/nginx) -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
+    setsid $(command -v nginx || echo /usr/sbin/nginx) -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
     PIDS+=($!)
+    PGID[nginx]=$!
     wait_http "http://127.0.0.1:$NP/"
     URLS[nginx]="http://127.0.0.1:$NP/_bulk"
     ORDER+=(nginx)
@@ -124,9 +136,10 @@ fi
 # the fake
 FIFO="$TMP/fake.in"
 mkfifo "$FIFO"
-"$SERVER" -c '{"version":"7.17","store_limit":"12G"}' <"$FIFO" >"$TMP/fake.out" &
+setsid "$SERVER" -c '{"version":"7.17","store_limit":"12G"}' <"$FIFO" >"$TMP/fake.out" &
 PIDS+=($!)
 FAKE_PID=$!
+PGID[fake]=$FAKE_PID
 exec 9>"$FIFO"
 until grep -q '^ready$' "$TMP/fake.out" 2>/dev/null; do sleep 0.05; done
 URL=$(sed -n 's/^EFKSIM_ES_URL=//p' "$TMP/fake.out")
@@ -156,9 +169,10 @@ if [ -n "$WMJAR" ] && command -v java >/dev/null; then
         jq -n --rawfile b "$answer" \
             '{request: {method: "POST", url: "/_bulk"}, response: {status: 200, body: $b, headers: {"Content-Type": "application/json; charset=UTF-8"}}}' \
             >"$TMP/wm-$variant/mappings/bulk.json"
-        java -jar "$WMJAR" --port "$WP" --bind-address 127.0.0.1 --root-dir "$TMP/wm-$variant" \
+        setsid java -jar "$WMJAR" --port "$WP" --bind-address 127.0.0.1 --root-dir "$TMP/wm-$variant" \
             --no-request-journal --disable-banner >"$TMP/wm-$variant.log" 2>&1 &
         PIDS+=($!)
+        PGID[wiremock-$variant]=$!
         wait_http "http://127.0.0.1:$WP/__admin/mappings"
         URLS[wiremock-$variant]="http://127.0.0.1:$WP/_bulk"
         ORDER+=(wiremock-$variant)
@@ -171,8 +185,9 @@ fi
 MB="$HERE/node_modules/.bin/mb"
 if [ -x "$MB" ]; then
     MP=$(free_port)
-    "$MB" start --port "$MP" --localOnly --nologfile --loglevel warn >"$TMP/mb.log" 2>&1 &
+    setsid "$MB" start --port "$MP" --localOnly --nologfile --loglevel warn >"$TMP/mb.log" 2>&1 &
     PIDS+=($!)
+    MB_PGID=$!
     wait_http "http://127.0.0.1:$MP/imposters"
     for variant in full min; do
         answer="$TMP/answer.json"
@@ -183,6 +198,7 @@ if [ -x "$MB" ]; then
             curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$MP/imposters"
         wait_http "http://127.0.0.1:$IP/"
         URLS[mountebank-$variant]="http://127.0.0.1:$IP/_bulk"
+        PGID[mountebank-$variant]=$MB_PGID
         ORDER+=(mountebank-$variant)
     done
 else
@@ -196,7 +212,9 @@ fi
 # to a quarter of store_limit), as a cluster that drops old indices does. The
 # warm-up figure of the fake is its fresh-memory rate.
 for k in "${ORDER[@]}"; do
+    freeze_others "$k" STOP
     read -r rps reqs < <(run_wrk "${URLS[$k]}" "$DUR")
+    freeze_others "$k" CONT
     if [ "$k" = fake ]; then
         count=$(curl -s "$URL/logstash-2024.01.01/_count" | jq .count)
         echo "  fake warm-up (fresh memory): $rps req/s, $reqs requests, $count documents stored"
@@ -208,7 +226,9 @@ done
 # ---- measured rounds, interleaved
 for r in $(seq "$ROUNDS"); do
     for k in "${ORDER[@]}"; do
+        freeze_others "$k" STOP
         read -r rps reqs < <(run_wrk "${URLS[$k]}" "$DUR")
+        freeze_others "$k" CONT
         echo "$rps" >>"$TMP/$k.rounds"
         if [ "$k" = fake ]; then
             count=$(curl -s "$URL/logstash-2024.01.01/_count" | jq .count)
