@@ -222,19 +222,6 @@ static unsigned node_types(run_schema *s, snode nd, int depth)
     return mask ? mask : ~0u;
 }
 
-static int fail(efk_err *err, const char *ptr, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(efk_err *err, const char *ptr, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
-        efk_err_at(err, ptr);
-    }
-    return -EINVAL;
-}
 
 static bool json_equal_any(const json_t *a, const json_t *b)
 {
@@ -265,14 +252,14 @@ static int validate_object(run_schema *s, snode nd, const json_t *v, const char 
     json_t *x;
     json_array_foreach (req, i, x) {
         if (json_is_string(x) && !json_object_get(v, json_string_value(x)))
-            return fail(err, ptr, "missing required key \"%s\"", json_string_value(x));
+            return efk_err_invalid(err, ptr, "missing required key \"%s\"", json_string_value(x));
     }
     const json_t *minp = json_object_get(nd.n, "minProperties");
     const json_t *maxp = json_object_get(nd.n, "maxProperties");
     if (json_is_integer(minp) && (json_int_t)json_object_size(v) < json_integer_value(minp))
-        return fail(err, ptr, "expected at least %lld keys", (long long)json_integer_value(minp));
+        return efk_err_invalid(err, ptr, "expected at least %lld keys", (long long)json_integer_value(minp));
     if (json_is_integer(maxp) && (json_int_t)json_object_size(v) > json_integer_value(maxp))
-        return fail(err, ptr, "expected at most %lld keys", (long long)json_integer_value(maxp));
+        return efk_err_invalid(err, ptr, "expected at most %lld keys", (long long)json_integer_value(maxp));
     const char *k;
     json_t *val;
     json_object_foreach ((json_t *)v, k, val) {
@@ -298,7 +285,7 @@ static int validate_object(run_schema *s, snode nd, const json_t *v, const char 
         if (matched)
             continue;
         if (json_is_false(addl))
-            return fail(err, p, "unknown key \"%s\"", k);
+            return efk_err_invalid(err, p, "unknown key \"%s\"", k);
         if (json_is_object(addl) &&
             (rc = validate(s, (snode){addl, nd.doc}, val, p, err, depth + 1)))
             return rc;
@@ -310,13 +297,13 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
                     int depth)
 {
     if (depth > MAX_DEPTH)
-        return fail(err, ptr, "schema nests too deep");
+        return efk_err_invalid(err, ptr, "schema nests too deep");
     if (json_is_true(nd.n))
         return 0;
     if (!resolve(s, &nd))
         return 0; /* a part of the format whose file is not there: its owner checks it */
     if (json_is_false(nd.n))
-        return fail(err, ptr, "no value is allowed here");
+        return efk_err_invalid(err, ptr, "no value is allowed here");
     const json_t *t = json_object_get(nd.n, "type");
     if (t) {
         unsigned mask = 0;
@@ -334,7 +321,7 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
             mask |= 1u << JSON_TRUE;
         if (!(mask & (1u << json_typeof(v)))) {
             char *ts = json_dumps(t, JSON_ENCODE_ANY | JSON_COMPACT);
-            int rc = fail(err, ptr, "expected type %s", ts ? ts : "?");
+            int rc = efk_err_invalid(err, ptr, "expected type %s", ts ? ts : "?");
             free(ts);
             return rc;
         }
@@ -347,26 +334,26 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         json_array_foreach (en, i, x)
             ok = ok || json_equal_any(x, v);
         if (!ok)
-            return fail(err, ptr, "not one of the allowed values");
+            return efk_err_invalid(err, ptr, "not one of the allowed values");
     }
     const json_t *cn = json_object_get(nd.n, "const");
     if (cn && !json_equal_any(cn, v))
-        return fail(err, ptr, "not the required constant");
+        return efk_err_invalid(err, ptr, "not the required constant");
     if (json_is_number(v)) {
         const json_t *mn = json_object_get(nd.n, "minimum");
         const json_t *mx = json_object_get(nd.n, "maximum");
         if (json_is_number(mn) && json_number_value(v) < json_number_value(mn))
-            return fail(err, ptr, "below the minimum %g", json_number_value(mn));
+            return efk_err_invalid(err, ptr, "below the minimum %g", json_number_value(mn));
         if (json_is_number(mx) && json_number_value(v) > json_number_value(mx))
-            return fail(err, ptr, "above the maximum %g", json_number_value(mx));
+            return efk_err_invalid(err, ptr, "above the maximum %g", json_number_value(mx));
     }
     if (json_is_string(v)) {
         const json_t *pat = json_object_get(nd.n, "pattern");
         if (json_is_string(pat) && !pattern_match(json_string_value(pat), json_string_value(v)))
-            return fail(err, ptr, "does not match the pattern %s", json_string_value(pat));
+            return efk_err_invalid(err, ptr, "does not match the pattern %s", json_string_value(pat));
         const json_t *ml = json_object_get(nd.n, "minLength");
         if (json_is_integer(ml) && (json_int_t)json_string_length(v) < json_integer_value(ml))
-            return fail(err, ptr, "shorter than %lld", (long long)json_integer_value(ml));
+            return efk_err_invalid(err, ptr, "shorter than %lld", (long long)json_integer_value(ml));
     }
     if (json_is_object(v)) {
         int rc = validate_object(s, nd, v, ptr, err, depth);
@@ -379,10 +366,10 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
         const json_t *mi = json_object_get(nd.n, "minItems");
         const json_t *ma = json_object_get(nd.n, "maxItems");
         if (json_is_integer(mi) && (json_int_t)json_array_size(v) < json_integer_value(mi))
-            return fail(err, ptr, "expected at least %lld items",
+            return efk_err_invalid(err, ptr, "expected at least %lld items",
                         (long long)json_integer_value(mi));
         if (json_is_integer(ma) && (json_int_t)json_array_size(v) > json_integer_value(ma))
-            return fail(err, ptr, "expected at most %lld items", (long long)json_integer_value(ma));
+            return efk_err_invalid(err, ptr, "expected at most %lld items", (long long)json_integer_value(ma));
         size_t i;
         json_t *x;
         json_array_foreach (v, i, x) {
@@ -396,7 +383,7 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
     }
     const json_t *nt = json_object_get(nd.n, "not");
     if (nt && validate(s, (snode){nt, nd.doc}, v, ptr, NULL, depth + 1) == 0)
-        return fail(err, ptr, "has a combination of keys or values that is not allowed");
+        return efk_err_invalid(err, ptr, "has a combination of keys or values that is not allowed");
     const json_t *all = json_object_get(nd.n, "allOf");
     size_t i;
     json_t *x;
@@ -430,10 +417,10 @@ static int validate(run_schema *s, snode nd, const json_t *v, const char *ptr, e
                 *err = first;
                 return -EINVAL;
             }
-            return fail(err, ptr, "matches none of the allowed forms");
+            return efk_err_invalid(err, ptr, "matches none of the allowed forms");
         }
         if (k == 0 && ok > 1)
-            return fail(err, ptr, "matches %zu of the forms of a oneOf, not exactly one", ok);
+            return efk_err_invalid(err, ptr, "matches %zu of the forms of a oneOf, not exactly one", ok);
     }
     return 0;
 }

@@ -47,10 +47,10 @@ void efk_apiserver_config_cleanup(efk_apiserver_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
 }
 
+/* A fixed message at a pointer. */
 static int bad(efk_err *err, const char *ptr, const char *msg)
 {
-    efk_err_at(err, ptr);
-    return efk_err_set(err, -EINVAL, "%s", msg);
+    return efk_err_invalid(err, ptr, "%s", msg);
 }
 
 static int check_keys(const json_t *o, const char *ptr, const char *const *allowed, efk_err *err)

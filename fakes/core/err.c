@@ -1,5 +1,6 @@
 #include "err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,18 @@ int efk_err_set(efk_err *err, int code, const char *fmt, ...)
         va_end(ap);
     }
     return code;
+}
+
+int efk_err_invalid(efk_err *err, const char *pointer, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+        efk_err_at(err, pointer);
+    }
+    return -EINVAL;
 }
 
 void efk_err_at(efk_err *err, const char *pointer)

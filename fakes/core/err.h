@@ -29,6 +29,11 @@ void efk_err_init(efk_err *err);
 int efk_err_set(efk_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A value was not what was expected: set the JSON pointer it is at and the
+ * message (printf-style). NULL-safe. Always returns -EINVAL. */
+int efk_err_invalid(efk_err *err, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Set the JSON pointer the error is about (copied). NULL-safe. */
 void efk_err_at(efk_err *err, const char *pointer);
 

@@ -135,19 +135,6 @@ static const char *const MATCH_KEYS[] = {"method", "path",  "query", "header",
 static const char *const CORE_ACTIONS[] = {"pass",    "respond", "close", "reset",
                                            "partial", "dribble", NULL};
 
-static int bad(efk_err *err, const char *ptr, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int bad(efk_err *err, const char *ptr, const char *fmt, ...)
-{
-    char msg[EFK_ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    efk_err_at(err, ptr);
-    return efk_err_set(err, -EINVAL, "%s", msg);
-}
 
 static int check_keys(const json_t *o, const char *base, const char *const *allowed, efk_err *err)
 {
@@ -179,7 +166,7 @@ static int get_str(const json_t *o, const char *key, const char *ptr, char **out
     if (!v)
         return 0;
     if (!json_is_string(v))
-        return bad(err, ptr, "expected a string for \"%s\"", key);
+        return efk_err_invalid(err, ptr, "expected a string for \"%s\"", key);
     if (!(*out = strdup(json_string_value(v))))
         return efk_err_set(err, -ENOMEM, "out of memory");
     return 0;
@@ -192,7 +179,7 @@ static int get_count(const json_t *o, const char *key, const char *ptr, uint64_t
     if (!v)
         return 0;
     if (!json_is_integer(v) || json_integer_value(v) < 1)
-        return bad(err, ptr, "expected a positive integer for \"%s\"", key);
+        return efk_err_invalid(err, ptr, "expected a positive integer for \"%s\"", key);
     *out = (uint64_t)json_integer_value(v);
     return 0;
 }
@@ -205,7 +192,7 @@ static int get_dur(const json_t *v, const char *ptr, int64_t *out, efk_err *err)
         *out = json_integer_value(v) * EFK_NS_PER_MS;
         return 0;
     }
-    return bad(err, ptr, "expected a duration like \"5s\" or \"250ms\"%s", "");
+    return efk_err_invalid(err, ptr, "expected a duration like \"5s\" or \"250ms\"%s", "");
 }
 
 static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err *err)
@@ -216,14 +203,14 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
     r->probability = -1;
     r->times = -1;
     if (!json_is_object(spec))
-        return bad(err, "", "expected a fault rule object%s", "");
+        return efk_err_invalid(err, "", "expected a fault rule object%s", "");
     if ((rc = check_keys(spec, "", TOP_KEYS, err)))
         return rc;
     json_t *v = json_object_get(spec, "id");
     if (v) {
         if (!json_is_string(v) || !json_string_length(v) ||
             json_string_length(v) >= FAULT_ID_MAX)
-            return bad(err, "/id", "expected a non-empty string id of at most %s characters",
+            return efk_err_invalid(err, "/id", "expected a non-empty string id of at most %s characters",
                        "63");
         snprintf(r->id, sizeof(r->id), "%s", json_string_value(v));
     }
@@ -231,7 +218,7 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
     json_t *m = json_object_get(spec, "match");
     if (m) {
         if (!json_is_object(m))
-            return bad(err, "/match", "expected an object of matchers%s", "");
+            return efk_err_invalid(err, "/match", "expected an object of matchers%s", "");
         if ((rc = check_keys(m, "/match", MATCH_KEYS, err)) ||
             (rc = get_str(m, "method", "/match/method", &r->method, err)) ||
             (rc = get_str(m, "path", "/match/path", &r->path, err)) ||
@@ -243,7 +230,7 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
             (rc = get_count(m, "to", "/match/to", &r->to, err)))
             return rc;
         if (r->to && r->from && r->to < r->from)
-            return bad(err, "/match/to", "expected \"to\" not less than \"from\"%s", "");
+            return efk_err_invalid(err, "/match/to", "expected \"to\" not less than \"from\"%s", "");
         json_t *h = json_object_get(m, "header");
         if (h) {
             /* {"name": "...", "value": "glob"} or "Name" (presence) */
@@ -257,7 +244,7 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
                     return rc;
             }
             if (!r->header_name || !*r->header_name)
-                return bad(err, "/match/header",
+                return efk_err_invalid(err, "/match/header",
                            "expected a header name or {\"name\": ..., \"value\": glob}%s", "");
         }
         if ((v = json_object_get(m, "after")) && (rc = get_dur(v, "/match/after", &r->after_ns, err)))
@@ -267,7 +254,7 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
             return rc;
         if ((v = json_object_get(m, "probability"))) {
             if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
-                return bad(err, "/match/probability", "expected a number from 0 to 1%s", "");
+                return efk_err_invalid(err, "/match/probability", "expected a number from 0 to 1%s", "");
             r->probability = json_number_value(v);
         }
     }
@@ -276,7 +263,7 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
     v = json_object_get(spec, "action");
     const char *act = v ? json_string_value(v) : NULL;
     if (v && !act)
-        return bad(err, "/action", "expected an action name%s", "");
+        return efk_err_invalid(err, "/action", "expected an action name%s", "");
     if (!act)
         act = json_object_get(spec, "status") ? "respond" : "pass";
     r->action = FAULT_DOMAIN;
@@ -306,7 +293,7 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
             return efk_err_set(err, -ENOMEM, "out of memory");
         json_t *p = json_object_get(spec, "params");
         if (p && !json_is_object(p))
-            return bad(err, "/params", "expected an object of parameters for \"%s\"", act);
+            return efk_err_invalid(err, "/params", "expected an object of parameters for \"%s\"", act);
         r->params = p ? json_deep_copy(p) : json_object();
         if (!r->params)
             return efk_err_set(err, -ENOMEM, "out of memory");
@@ -321,29 +308,29 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
             }
         }
     } else if (json_object_get(spec, "params")) {
-        return bad(err, "/params", "\"params\" is only for a fake's own actions, not \"%s\"", act);
+        return efk_err_invalid(err, "/params", "\"params\" is only for a fake's own actions, not \"%s\"", act);
     }
 
     if ((v = json_object_get(spec, "status"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 100 || json_integer_value(v) > 599)
-            return bad(err, "/status", "expected an HTTP status from 100 to 599%s", "");
+            return efk_err_invalid(err, "/status", "expected an HTTP status from 100 to 599%s", "");
         r->status = (int)json_integer_value(v);
     }
     if (r->action == FAULT_RESPOND && !r->status)
-        return bad(err, "/status", "action \"respond\" needs a \"status\"%s", "");
+        return efk_err_invalid(err, "/status", "action \"respond\" needs a \"status\"%s", "");
     json_t *hs = json_object_get(spec, "headers");
     if (hs) {
         if (!json_is_object(hs))
-            return bad(err, "/headers", "expected an object of header names to values%s", "");
+            return efk_err_invalid(err, "/headers", "expected an object of header names to values%s", "");
         const char *k;
         json_t *hv;
         json_object_foreach(hs, k, hv) {
             char ptr[256];
             snprintf(ptr, sizeof(ptr), "/headers/%s", k);
             if (!json_is_string(hv))
-                return bad(err, ptr, "expected a string header value%s", "");
+                return efk_err_invalid(err, ptr, "expected a string header value%s", "");
             if (r->nheaders >= FAULT_MAX_HEADERS)
-                return bad(err, ptr, "at most %s headers", "16");
+                return efk_err_invalid(err, ptr, "at most %s headers", "16");
             r->header_names[r->nheaders] = strdup(k);
             r->header_values[r->nheaders] = strdup(json_string_value(hv));
             r->nheaders++;
@@ -366,7 +353,7 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
     }
     if ((v = json_object_get(spec, "bytes"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return bad(err, "/bytes", "expected a byte count (0 or more)%s", "");
+            return efk_err_invalid(err, "/bytes", "expected a byte count (0 or more)%s", "");
         r->bytes = (size_t)json_integer_value(v);
     } else if (r->action == FAULT_DRIBBLE) {
         r->bytes = 1;
@@ -377,7 +364,7 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
     if (r->action == FAULT_DRIBBLE && !json_object_get(spec, "interval"))
         r->interval_ns = 100 * EFK_NS_PER_MS;
     if (r->action == FAULT_DRIBBLE && r->bytes == 0)
-        return bad(err, "/bytes", "action \"dribble\" needs at least 1 byte per tick%s", "");
+        return efk_err_invalid(err, "/bytes", "action \"dribble\" needs at least 1 byte per tick%s", "");
     if ((v = json_object_get(spec, "delay"))) {
         if (json_is_object(v)) {
             static const char *const DK[] = {"min", "max", NULL};
@@ -385,12 +372,12 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
             if ((rc = check_keys(v, "/delay", DK, err)))
                 return rc;
             if (!mn || !mx)
-                return bad(err, "/delay", "expected {\"min\": duration, \"max\": duration}%s", "");
+                return efk_err_invalid(err, "/delay", "expected {\"min\": duration, \"max\": duration}%s", "");
             if ((rc = get_dur(mn, "/delay/min", &r->delay_min_ns, err)) ||
                 (rc = get_dur(mx, "/delay/max", &r->delay_max_ns, err)))
                 return rc;
             if (r->delay_max_ns < r->delay_min_ns)
-                return bad(err, "/delay/max", "expected \"max\" not less than \"min\"%s", "");
+                return efk_err_invalid(err, "/delay/max", "expected \"max\" not less than \"min\"%s", "");
         } else {
             if ((rc = get_dur(v, "/delay", &r->delay_min_ns, err)))
                 return rc;
@@ -399,7 +386,7 @@ static int parse_rule(fault_chain *c, const json_t *spec, fault_rule *r, efk_err
     }
     if ((v = json_object_get(spec, "times"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 1)
-            return bad(err, "/times", "expected a positive number of uses%s", "");
+            return efk_err_invalid(err, "/times", "expected a positive number of uses%s", "");
         r->times = json_integer_value(v);
     }
     if (!(r->spec = json_deep_copy(spec)))

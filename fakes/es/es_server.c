@@ -50,23 +50,11 @@ void efk_es_config_cleanup(efk_es_config *cfg)
     efk_es_config_init(cfg);
 }
 
-static int bad(efk_err *err, const char *ptr, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int bad(efk_err *err, const char *ptr, const char *fmt, ...)
-{
-    efk_err_at(err, ptr);
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return efk_err_set(err, -EINVAL, "%s", msg);
-}
 
 static int get_string(const json_t *v, char **out, efk_err *err, const char *ptr)
 {
     if (!json_is_string(v))
-        return bad(err, ptr, "expected a string");
+        return efk_err_invalid(err, ptr, "expected a string");
     free(*out);
     *out = strdup(json_string_value(v));
     return *out ? 0 : efk_err_set(err, -ENOMEM, "out of memory");
@@ -80,7 +68,7 @@ static int get_size(const json_t *v, uint64_t *out, efk_err *err, const char *pt
     }
     if (json_is_string(v) && size_parse(json_string_value(v), out) == 0 && *out > 0)
         return 0;
-    return bad(err, ptr, "expected a byte size like \"1G\", \"512MiB\" or a positive integer");
+    return efk_err_invalid(err, ptr, "expected a byte size like \"1G\", \"512MiB\" or a positive integer");
 }
 
 static int parse_creds(const json_t *arr, efk_es_credential *out, size_t *n, const char *ptr,
@@ -88,27 +76,27 @@ static int parse_creds(const json_t *arr, efk_es_credential *out, size_t *n, con
 {
     char p[128];
     if (!json_is_array(arr))
-        return bad(err, ptr, "expected an array of objects");
+        return efk_err_invalid(err, ptr, "expected an array of objects");
     if (json_array_size(arr) > EFK_ES_MAX_CREDENTIALS)
-        return bad(err, ptr, "at most 32 entries");
+        return efk_err_invalid(err, ptr, "at most 32 entries");
     size_t i;
     json_t *o;
     json_array_foreach (arr, i, o) {
         snprintf(p, sizeof(p), "%s/%zu", ptr, i);
         if (!json_is_object(o))
-            return bad(err, p, "expected an object");
+            return efk_err_invalid(err, p, "expected an object");
         const char *k;
         json_t *v;
         json_object_foreach (o, k, v) {
             if (strcmp(k, k1) && strcmp(k, k2)) {
                 snprintf(p, sizeof(p), "%s/%zu/%s", ptr, i, k);
-                return bad(err, p, "unknown key \"%s\"; allowed: %s, %s", k, k1, k2);
+                return efk_err_invalid(err, p, "unknown key \"%s\"; allowed: %s, %s", k, k1, k2);
             }
         }
         json_t *a = json_object_get(o, k1), *b = json_object_get(o, k2);
         if (!json_is_string(a) || !json_is_string(b)) {
             snprintf(p, sizeof(p), "%s/%zu/%s", ptr, i, json_is_string(a) ? k2 : k1);
-            return bad(err, p, "expected a string");
+            return efk_err_invalid(err, p, "expected a string");
         }
         out[*n].user = strdup(json_string_value(a));
         out[*n].secret = strdup(json_string_value(b));
@@ -130,7 +118,7 @@ int efk_es_config_parse(efk_es_config *cfg, const json_t *section, const char *b
     if (!section)
         return 0;
     if (!json_is_object(section))
-        return bad(err, "", "expected an object");
+        return efk_err_invalid(err, "", "expected an object");
     const char *k;
     json_t *v;
     char ptr[256];
@@ -166,14 +154,14 @@ int efk_es_config_parse(efk_es_config *cfg, const json_t *section, const char *b
             else if (json_is_string(v) && strcmp(json_string_value(v), "accounting") == 0)
                 cfg->accounting_only = true;
             else
-                return bad(err, ptr, "expected \"full\" or \"accounting\"");
+                return efk_err_invalid(err, ptr, "expected \"full\" or \"accounting\"");
         } else if (strcmp(k, "cluster_name") == 0) {
             rc = get_string(v, &cfg->cluster_name, err, ptr);
         } else if (strcmp(k, "node_name") == 0) {
             rc = get_string(v, &cfg->node_name, err, ptr);
         } else if (strcmp(k, "security") == 0) {
             if (!json_is_object(v))
-                return bad(err, ptr, "expected an object");
+                return efk_err_invalid(err, ptr, "expected an object");
             const char *sk;
             json_t *sv;
             json_object_foreach (v, sk, sv) {
@@ -184,13 +172,13 @@ int efk_es_config_parse(efk_es_config *cfg, const json_t *section, const char *b
                 else if (strcmp(sk, "api_keys") == 0)
                     rc = parse_creds(sv, cfg->api_keys, &cfg->napi_keys, sp, "id", "key", err);
                 else
-                    return bad(err, sp, "unknown key \"%s\"; allowed: users, api_keys", sk);
+                    return efk_err_invalid(err, sp, "unknown key \"%s\"; allowed: users, api_keys", sk);
                 if (rc)
                     return rc;
             }
         } else if (strcmp(k, "accounting") == 0) {
             if (!json_is_object(v))
-                return bad(err, ptr, "expected an object");
+                return efk_err_invalid(err, ptr, "expected an object");
             const char *ak;
             json_t *av;
             json_object_foreach (v, ak, av) {
@@ -203,10 +191,10 @@ int efk_es_config_parse(efk_es_config *cfg, const json_t *section, const char *b
                 else if (strcmp(ak, "max_streams") == 0) {
                     if (!json_is_integer(av) || json_integer_value(av) <= 0 ||
                         json_integer_value(av) > 1000000)
-                        return bad(err, ap, "expected an integer in 1..1000000");
+                        return efk_err_invalid(err, ap, "expected an integer in 1..1000000");
                     cfg->acct_max_streams = (size_t)json_integer_value(av);
                 } else
-                    return bad(err, ap, "unknown key \"%s\"; allowed: field, regex, max_streams",
+                    return efk_err_invalid(err, ap, "unknown key \"%s\"; allowed: field, regex, max_streams",
                                ak);
                 if (rc)
                     return rc;
@@ -224,24 +212,24 @@ int efk_es_config_parse(efk_es_config *cfg, const json_t *section, const char *b
             }
         } else if (strcmp(k, "expected") == 0) {
             if (!json_is_object(v))
-                return bad(err, ptr, "expected an object of stream: line count");
+                return efk_err_invalid(err, ptr, "expected an object of stream: line count");
             const char *ek;
             json_t *ev;
             json_object_foreach (v, ek, ev) {
                 if (!json_is_integer(ev) || json_integer_value(ev) < 0) {
                     snprintf(ptr, sizeof(ptr), "/expected/%s", ek);
-                    return bad(err, ptr, "expected a line count");
+                    return efk_err_invalid(err, ptr, "expected a line count");
                 }
             }
             json_decref(cfg->expected);
             cfg->expected = json_deep_copy(v);
         } else if (strcmp(k, "faults") == 0) {
             if (!json_is_array(v))
-                return bad(err, ptr, "expected an array of fault rules");
+                return efk_err_invalid(err, ptr, "expected an array of fault rules");
             json_decref(cfg->faults);
             cfg->faults = json_deep_copy(v);
         } else {
-            return bad(err, ptr,
+            return efk_err_invalid(err, ptr,
                        "unknown key \"%s\"; allowed: version, store_limit, store, "
                        "max_content_length, cluster_name, node_name, conn_memory, "
                        "security, accounting, expected, faults",
@@ -259,7 +247,7 @@ int efk_es_config_parse(efk_es_config *cfg, const json_t *section, const char *b
 static int check_items(const json_t *params, efk_err *err)
 {
     if (!json_is_object(params))
-        return bad(err, "", "expected an object");
+        return efk_err_invalid(err, "", "expected an object");
     const char *k;
     json_t *v;
     json_object_foreach ((json_t *)params, k, v) {
@@ -267,35 +255,35 @@ static int check_items(const json_t *params, efk_err *err)
         snprintf(p, sizeof(p), "/%s", k);
         if (strcmp(k, "status") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 400 || json_integer_value(v) > 599)
-                return bad(err, p, "expected an HTTP error status (400..599)");
+                return efk_err_invalid(err, p, "expected an HTTP error status (400..599)");
         } else if (strcmp(k, "type") == 0 || strcmp(k, "reason") == 0 || strcmp(k, "index") == 0) {
             if (!json_is_string(v))
-                return bad(err, p, "expected a string");
+                return efk_err_invalid(err, p, "expected a string");
         } else if (strcmp(k, "positions") == 0) {
             if (!json_is_array(v) || json_array_size(v) > 1000)
-                return bad(err, p, "expected an array of item positions (1-based)");
+                return efk_err_invalid(err, p, "expected an array of item positions (1-based)");
             size_t i;
             json_t *x;
             json_array_foreach (v, i, x)
                 if (!json_is_integer(x) || json_integer_value(x) < 1) {
                     snprintf(p, sizeof(p), "/positions/%zu", i);
-                    return bad(err, p, "expected a positive integer");
+                    return efk_err_invalid(err, p, "expected a positive integer");
                 }
         } else if (strcmp(k, "every") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 1)
-                return bad(err, p, "expected a positive integer");
+                return efk_err_invalid(err, p, "expected a positive integer");
         } else if (strcmp(k, "probability") == 0) {
             if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
-                return bad(err, p, "expected a number in 0..1");
+                return efk_err_invalid(err, p, "expected a number in 0..1");
         } else {
-            return bad(err, p,
+            return efk_err_invalid(err, p,
                        "unknown key \"%s\"; allowed: status, type, reason, positions, "
                        "every, index, probability",
                        k);
         }
     }
     if (!json_object_get(params, "status"))
-        return bad(err, "/status", "required: the item status (e.g. 429)");
+        return efk_err_invalid(err, "/status", "required: the item status (e.g. 429)");
     return 0;
 }
 
@@ -306,22 +294,22 @@ static const char *const KINDS[] = {
 static int check_reject(const json_t *params, efk_err *err)
 {
     if (!json_is_object(params))
-        return bad(err, "", "expected an object");
+        return efk_err_invalid(err, "", "expected an object");
     const char *k;
     json_t *v;
     json_object_foreach ((json_t *)params, k, v) {
         if (strcmp(k, "kind") != 0)
-            return bad(err, "", "unknown key \"%s\"; allowed: kind", k);
+            return efk_err_invalid(err, "", "unknown key \"%s\"; allowed: kind", k);
     }
     json_t *kind = json_object_get(params, "kind");
     if (!json_is_string(kind))
-        return bad(err, "/kind",
+        return efk_err_invalid(err, "/kind",
                    "required: one of rejected_execution, circuit_breaking, "
                    "no_master, unavailable, too_large, proxy_html, security");
     for (size_t i = 0; KINDS[i]; i++)
         if (strcmp(KINDS[i], json_string_value(kind)) == 0)
             return 0;
-    return bad(err, "/kind",
+    return efk_err_invalid(err, "/kind",
                "unknown kind \"%s\"; allowed: rejected_execution, circuit_breaking, "
                "no_master, unavailable, too_large, proxy_html, security",
                json_string_value(kind));

@@ -51,18 +51,6 @@ void efk_rbd_config_cleanup(efk_rbd_config *cfg)
     efk_rbd_config_init(cfg);
 }
 
-static int bad(efk_err *err, const char *ptr, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int bad(efk_err *err, const char *ptr, const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    efk_err_at(err, ptr);
-    return efk_err_set(err, -EINVAL, "%s", msg);
-}
 
 /* Build a JSON pointer (truncated at EFK_ERR_PLACE_MAX, like efk_err_at). */
 static void pj(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -78,7 +66,7 @@ static void pj(char *out, const char *fmt, ...)
 static int keys_only(const json_t *o, const char *ptr, const char *allowed, efk_err *err)
 {
     if (!json_is_object(o))
-        return bad(err, ptr, "expected an object");
+        return efk_err_invalid(err, ptr, "expected an object");
     const char *k;
     json_t *v;
     json_object_foreach ((json_t *)o, k, v) {
@@ -101,7 +89,7 @@ static int keys_only(const json_t *o, const char *ptr, const char *allowed, efk_
         if (!ok) {
             char kp[EFK_ERR_PLACE_MAX];
             pj(kp, "%s/%s", ptr, k);
-            return bad(err, kp, "unknown key \"%s\"; allowed: %s", want, allowed);
+            return efk_err_invalid(err, kp, "unknown key \"%s\"; allowed: %s", want, allowed);
         }
     }
     return 0;
@@ -113,9 +101,9 @@ static int need_str(const json_t *o, const char *k, const char *ptr, bool requir
     char p[EFK_ERR_PLACE_MAX];
     pj(p, "%s/%s", ptr, k);
     if (!v)
-        return required ? bad(err, ptr, "missing \"%s\" (a string)", k) : 0;
+        return required ? efk_err_invalid(err, ptr, "missing \"%s\" (a string)", k) : 0;
     if (!json_is_string(v) || !*json_string_value(v) || strlen(json_string_value(v)) >= 256)
-        return bad(err, p, "expected a non-empty string shorter than 256 bytes");
+        return efk_err_invalid(err, p, "expected a non-empty string shorter than 256 bytes");
     return 0;
 }
 
@@ -125,7 +113,7 @@ static int need_bool(const json_t *o, const char *k, const char *ptr, efk_err *e
     char p[EFK_ERR_PLACE_MAX];
     pj(p, "%s/%s", ptr, k);
     if (v && !json_is_boolean(v))
-        return bad(err, p, "expected true or false");
+        return efk_err_invalid(err, p, "expected true or false");
     return 0;
 }
 
@@ -137,7 +125,7 @@ static int need_ip(const json_t *o, const char *k, const char *ptr, bool require
     if (!r && s && rbd_ip_parse(s, &a) < 0) {
         char p[EFK_ERR_PLACE_MAX];
         pj(p, "%s/%s", ptr, k);
-        return bad(err, p, "expected an IP address like \"10.47.136.60\"");
+        return efk_err_invalid(err, p, "expected an IP address like \"10.47.136.60\"");
     }
     return r;
 }
@@ -145,7 +133,7 @@ static int need_ip(const json_t *o, const char *k, const char *ptr, bool require
 static int get_duration(const json_t *v, int64_t *out, const char *ptr, efk_err *err)
 {
     if (!json_is_string(v) || duration_parse(json_string_value(v), out) != 0)
-        return bad(err, ptr, "expected a duration like \"30s\"");
+        return efk_err_invalid(err, ptr, "expected a duration like \"30s\"");
     return 0;
 }
 
@@ -180,7 +168,7 @@ static int need_spec(const json_t *o, const char *ptr, efk_err *err)
     if (!r && split_spec(json_string_value(json_object_get(o, "image")), p, n, i) < 0) {
         char ip[EFK_ERR_PLACE_MAX];
         pj(ip, "%s/image", ptr);
-        return bad(err, ip, "expected \"pool/image\" or \"pool/namespace/image\"");
+        return efk_err_invalid(err, ip, "expected \"pool/image\" or \"pool/namespace/image\"");
     }
     return r;
 }
@@ -189,7 +177,7 @@ static int parse_pools(const json_t *pools, efk_err *err)
 {
     char ptr[EFK_ERR_PLACE_MAX];
     if (!json_is_array(pools))
-        return bad(err, "/pools", "expected an array of pools");
+        return efk_err_invalid(err, "/pools", "expected an array of pools");
     size_t i, k;
     json_t *p, *im;
     json_array_foreach (pools, i, p) {
@@ -202,19 +190,19 @@ static int parse_pools(const json_t *pools, efk_err *err)
         const json_t *nss = json_object_get(p, "namespaces");
         if (nss) {
             if (!json_is_array(nss))
-                return bad(err, ptr, "\"namespaces\" must be an array of names");
+                return efk_err_invalid(err, ptr, "\"namespaces\" must be an array of names");
             json_array_foreach (nss, k, im) {
                 const char *n = json_string_value(im);
                 if (!n || !*n || strchr(n, '/') || strchr(n, '@') || strlen(n) >= 256) {
                     char np[EFK_ERR_PLACE_MAX];
                     pj(np, "%s/namespaces/%zu", ptr, k);
-                    return bad(err, np, "expected a namespace name without '/' or '@'");
+                    return efk_err_invalid(err, np, "expected a namespace name without '/' or '@'");
                 }
             }
         }
         const json_t *imgs = json_object_get(p, "images");
         if (imgs && !json_is_array(imgs))
-            return bad(err, ptr, "\"images\" must be an array of images");
+            return efk_err_invalid(err, ptr, "\"images\" must be an array of images");
         json_array_foreach (imgs, k, im) {
             char ip[EFK_ERR_PLACE_MAX];
             pj(ip, "%s/images/%zu", ptr, k);
@@ -233,33 +221,33 @@ static int parse_pools(const json_t *pools, efk_err *err)
             char sp[EFK_ERR_PLACE_MAX];
             pj(sp, "%s/size", ip);
             if (!sz)
-                return bad(err, ip, "missing \"size\" (bytes, or a size like \"2G\")");
+                return efk_err_invalid(err, ip, "missing \"size\" (bytes, or a size like \"2G\")");
             if (json_is_integer(sz) && json_integer_value(sz) >= 0)
                 bytes = (uint64_t)json_integer_value(sz);
             else if (!json_is_string(sz) || size_parse(json_string_value(sz), &bytes) != 0)
-                return bad(err, sp, "expected bytes or a size like \"2G\"");
+                return efk_err_invalid(err, sp, "expected bytes or a size like \"2G\"");
             const json_t *f = json_object_get(im, "format");
             if (f && (!json_is_integer(f) ||
                       (json_integer_value(f) != 1 && json_integer_value(f) != 2))) {
                 pj(sp, "%s/format", ip);
-                return bad(err, sp, "expected 1 or 2");
+                return efk_err_invalid(err, sp, "expected 1 or 2");
             }
             const json_t *o = json_object_get(im, "order");
             if (o &&
                 (!json_is_integer(o) || json_integer_value(o) < 12 || json_integer_value(o) > 25)) {
                 pj(sp, "%s/order", ip);
-                return bad(err, sp, "expected an integer in 12..25");
+                return efk_err_invalid(err, sp, "expected an integer in 12..25");
             }
             const json_t *fs = json_object_get(im, "features");
             if (fs) {
                 size_t q;
                 json_t *fn;
                 if (!json_is_array(fs))
-                    return bad(err, ip, "\"features\" must be an array of feature names");
+                    return efk_err_invalid(err, ip, "\"features\" must be an array of feature names");
                 json_array_foreach (fs, q, fn) {
                     if (!json_is_string(fn) || !rbd_feature_bit(json_string_value(fn))) {
                         pj(sp, "%s/features/%zu", ip, q);
-                        return bad(err, sp,
+                        return efk_err_invalid(err, sp,
                                    "unknown feature; expected layering, striping, "
                                    "exclusive-lock, object-map, fast-diff, "
                                    "deep-flatten, journaling or data-pool");
@@ -280,7 +268,7 @@ static int parse_list(const json_t *arr, const char *name, const char *allowed, 
     char ptr[EFK_ERR_PLACE_MAX];
     pj(ptr, "/%s", name);
     if (!json_is_array(arr))
-        return bad(err, ptr, "expected an array");
+        return efk_err_invalid(err, ptr, "expected an array");
     size_t i;
     json_t *o;
     json_array_foreach (arr, i, o) {
@@ -314,18 +302,18 @@ static int each_client(const json_t *o, const char *ptr, efk_err *err)
     if (!r && json_object_get(o, "kind") &&
         (!kind || (strcmp(kind, "librbd") && strcmp(kind, "krbd") && strcmp(kind, "seed")))) {
         pj(p, "%s/kind", ptr);
-        return bad(err, p, "expected \"librbd\", \"krbd\" or \"seed\"");
+        return efk_err_invalid(err, p, "expected \"librbd\", \"krbd\" or \"seed\"");
     }
     if (!r && json_object_get(o, "state") &&
         (!state || (strcmp(state, "alive") && strcmp(state, "dead")))) {
         pj(p, "%s/state", ptr);
-        return bad(err, p, "expected \"alive\" or \"dead\"");
+        return efk_err_invalid(err, p, "expected \"alive\" or \"dead\"");
     }
     if (!r && nonce &&
         (!json_is_integer(nonce) || json_integer_value(nonce) < 1 ||
          json_integer_value(nonce) > UINT32_MAX)) {
         pj(p, "%s/nonce", ptr);
-        return bad(err, p, "expected an integer in 1..4294967295");
+        return efk_err_invalid(err, p, "expected an integer in 1..4294967295");
     }
     return r;
 }
@@ -347,7 +335,7 @@ static int each_lock(const json_t *o, const char *ptr, efk_err *err)
     const char *addr = json_string_value(json_object_get(o, "address"));
     int ways = !!json_object_get(o, "client") + !!json_object_get(o, "node") + !!(locker || addr);
     if (ways != 1)
-        return bad(err, ptr,
+        return efk_err_invalid(err, ptr,
                    "a lock needs exactly one of \"client\" (a seeded client's name), "
                    "\"node\", or \"locker\" with \"address\"");
     rbd_entity e;
@@ -356,11 +344,11 @@ static int each_lock(const json_t *o, const char *ptr, efk_err *err)
     if (locker || addr) {
         if (!locker || rbd_entity_parse(locker, &e) < 0) {
             pj(p, "%s/locker", ptr);
-            return bad(err, p, "expected an entity name like \"client.24128\"");
+            return efk_err_invalid(err, p, "expected an entity name like \"client.24128\"");
         }
         if (!addr || rbd_addr_parse(addr, true, &a) < 0) {
             pj(p, "%s/address", ptr);
-            return bad(err, p, "expected an address like \"10.47.136.60:0/1864102866\"");
+            return efk_err_invalid(err, p, "expected an address like \"10.47.136.60:0/1864102866\"");
         }
     }
     return 0;
@@ -376,12 +364,12 @@ static int each_watcher(const json_t *o, const char *ptr, efk_err *err)
     if (r)
         return r;
     if (!!json_object_get(o, "client") + !!json_object_get(o, "node") != 1)
-        return bad(err, ptr, "a watcher needs exactly one of \"client\" or \"node\"");
+        return efk_err_invalid(err, ptr, "a watcher needs exactly one of \"client\" or \"node\"");
     const json_t *c = json_object_get(o, "cookie");
     if (c && (!json_is_integer(c) || json_integer_value(c) < 1)) {
         char p[EFK_ERR_PLACE_MAX];
         pj(p, "%s/cookie", ptr);
-        return bad(err, p, "expected a positive integer");
+        return efk_err_invalid(err, p, "expected a positive integer");
     }
     return 0;
 }
@@ -405,9 +393,9 @@ static int each_blocklist(const json_t *o, const char *ptr, efk_err *err)
     char p[EFK_ERR_PLACE_MAX];
     pj(p, "%s/addr", ptr);
     if (rbd_addr_parse(json_string_value(json_object_get(o, "addr")), true, &a) < 0)
-        return bad(err, p, "expected an address (\"10.0.0.1\", \"10.0.0.1:0/123\") or a CIDR");
+        return efk_err_invalid(err, p, "expected an address (\"10.0.0.1\", \"10.0.0.1:0/123\") or a CIDR");
     if (json_is_true(json_object_get(o, "range")) && !rbd_addr_is_cidr(&a))
-        return bad(err, p, "expected a CIDR range like \"10.0.0.0/24\"");
+        return efk_err_invalid(err, p, "expected a CIDR range like \"10.0.0.0/24\"");
 
     const json_t *e = json_object_get(o, "expire");
     int64_t ns;
@@ -434,7 +422,7 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
     const json_t *v;
     if ((v = json_object_get(section, "release"))) {
         if (!json_is_string(v) || !rbd_release_find(json_string_value(v)))
-            return bad(err, "/release", "unknown release; expected one of %s", rbd_release_names());
+            return efk_err_invalid(err, "/release", "unknown release; expected one of %s", rbd_release_names());
         free(cfg->release);
         if (!(cfg->release = strdup(json_string_value(v))))
             return efk_err_set(err, -ENOMEM, "out of memory");
@@ -447,18 +435,18 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
         return r;
     if ((v = json_object_get(section, "next_client_id"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 1)
-            return bad(err, "/next_client_id", "expected a positive integer");
+            return efk_err_invalid(err, "/next_client_id", "expected a positive integer");
         cfg->next_client_id = (uint64_t)json_integer_value(v);
     }
     if ((v = json_object_get(section, "auth"))) {
         const char *a = json_string_value(v);
         if (!a || (strcmp(a, "none") && strcmp(a, "cephx")))
-            return bad(err, "/auth", "expected \"none\" or \"cephx\"");
+            return efk_err_invalid(err, "/auth", "expected \"none\" or \"cephx\"");
         cfg->cephx = strcmp(a, "cephx") == 0;
     }
     if ((v = json_object_get(section, "conf_missing"))) {
         if (!json_is_boolean(v))
-            return bad(err, "/conf_missing", "expected true or false");
+            return efk_err_invalid(err, "/conf_missing", "expected true or false");
         cfg->conf_missing = json_is_true(v);
     }
     if ((v = json_object_get(section, "users")) &&
@@ -489,7 +477,7 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
         if (json_is_true(json_object_get(be, "range")) && !rel->blocklist_range) {
             char p[EFK_ERR_PLACE_MAX];
             pj(p, "/blocklist/%zu/range", bi);
-            return bad(err, p,
+            return efk_err_invalid(err, p,
                        "range entries need a release with `osd blocklist range` "
                        "(reef); this is %s",
                        rel->name);
@@ -497,7 +485,7 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
     }
     if ((v = json_object_get(section, "faults"))) {
         if (!json_is_array(v))
-            return bad(err, "/faults", "expected an array of fault rules");
+            return efk_err_invalid(err, "/faults", "expected an array of fault rules");
         fault_chain *tmp = fault_chain_new(NULL, 0, "rbd");
         if (!tmp || rbd_svc_register_faults(tmp) != 0) {
             fault_chain_free(tmp);
@@ -539,7 +527,7 @@ int efk_rbd_config_parse(efk_rbd_config *cfg, const json_t *section, const char 
             if (!found) {
                 char p[EFK_ERR_PLACE_MAX];
                 pj(p, "/%s/%zu/client", refs[k], i);
-                return bad(err, p, "no client named \"%s\" in \"clients\"", cl);
+                return efk_err_invalid(err, p, "no client named \"%s\" in \"clients\"", cl);
             }
         }
     }
