@@ -1,7 +1,10 @@
 #!/bin/bash
 # Benchmark of the fake API server (by hand; never a test):
 #  1. GETs of one pod over keep-alive HTTPS with a bearer token: wrk -t1 -c4
-#     for $DURATION seconds (default 5) against apis_serve, requests/s;
+#     for $DURATION seconds (default 5) against apis_serve, requests/s, and
+#     the same against nginx serving that pod's JSON as a static answer over
+#     HTTPS with the same certificate (the TLS loopback limit, measured in the
+#     same run) and the ratio of the two;
 #  2. watch fan-out: 100 watchers over HTTPS, the time from a write to the
 #     last watcher's event (apiserver_fanout).
 # Usage: tests/bench/apiserver.sh [BUILD_DIR]   (default: build)
@@ -19,6 +22,7 @@ TMP=$(mktemp -d)
 cleanup() {
   [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
   [ -n "${HOLD_PID:-}" ] && kill "$HOLD_PID" 2>/dev/null || true
+  [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -39,7 +43,51 @@ for _ in $(seq 100); do grep -q "efksim: ready" "$TMP/out" 2>/dev/null && break;
 URL="$EFKSIM_APISERVER_URL/api/v1/namespaces/default/pods/web"
 curl -sf --cacert "$EFKSIM_CA" -H "Authorization: Bearer bench-token" "$URL" > /dev/null
 echo "== GET one pod, keep-alive HTTPS, bearer token (wrk -t1 -c4 -d${DURATION}s)"
-wrk -t1 -c4 -d"${DURATION}s" -H "Authorization: Bearer bench-token" "$URL" | grep -E "Requests/sec|Latency|requests in"
+wrk -t1 -c4 -d"${DURATION}s" -H "Authorization: Bearer bench-token" "$URL" > "$TMP/fake.wrk"
+grep -E "Requests/sec|Latency|requests in" "$TMP/fake.wrk"
+FAKE_RPS=$(awk '/Requests\/sec/ {print $2}' "$TMP/fake.wrk")
+
+# the baseline: nginx answering the same bytes over HTTPS with the same key
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ -x "$NGINX" ]; then
+  curl -sf --cacert "$EFKSIM_CA" -H "Authorization: Bearer bench-token" "$URL" > "$TMP/pod.json"
+  NP=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$TMP/nginx/logs" "$TMP/nginx/tmp"
+  cat > "$TMP/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/nginx/tmp;
+  proxy_temp_path $TMP/nginx/tmp;
+  fastcgi_temp_path $TMP/nginx/tmp;
+  uwsgi_temp_path $TMP/nginx/tmp;
+  scgi_temp_path $TMP/nginx/tmp;
+  server {
+    listen 127.0.0.1:$NP ssl;
+    ssl_certificate $TMP/work/pki/server.crt;
+    ssl_certificate_key $TMP/work/pki/server.key;
+    location / { default_type application/json; alias $TMP/pod.json; }
+  }
+}
+EOF
+  "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
+  NGINX_PID=$!
+  for _ in $(seq 100); do
+    curl -sf --cacert "$EFKSIM_CA" -o /dev/null "https://127.0.0.1:$NP/pod" && break
+    sleep 0.05
+  done
+  echo "== the same answer from nginx over HTTPS (a static file: the TLS loopback limit)"
+  wrk -t1 -c4 -d"${DURATION}s" -H "Authorization: Bearer bench-token" "https://127.0.0.1:$NP/pod" > "$TMP/nginx.wrk"
+  grep -E "Requests/sec|Latency|requests in" "$TMP/nginx.wrk"
+  NGINX_RPS=$(awk '/Requests\/sec/ {print $2}' "$TMP/nginx.wrk")
+  kill "$NGINX_PID"; NGINX_PID=
+  awk -v f="$FAKE_RPS" -v n="$NGINX_RPS" 'BEGIN { printf "fake / nginx static HTTPS: %.2f\n", f / n }'
+fi
 kill "$SERVE_PID"; SERVE_PID=
+
 echo "== watch fan-out"
 "$FANOUT" 100 50
