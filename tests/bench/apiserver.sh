@@ -9,6 +9,7 @@
 #     last watcher's event (apiserver_fanout).
 # Usage: tests/bench/apiserver.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BUILD=${1:-build}
 DURATION=${DURATION:-5}
 SERVE=$BUILD/bin/apis_serve
@@ -48,32 +49,9 @@ grep -E "Requests/sec|Latency|requests in" "$TMP/fake.wrk"
 FAKE_RPS=$(awk '/Requests\/sec/ {print $2}' "$TMP/fake.wrk")
 
 # the baseline: nginx answering the same bytes over HTTPS with the same key
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-if [ -x "$NGINX" ]; then
+NP=$(free_port)
+if NGINX=$(nginx_conf "$TMP/nginx" "server { listen 127.0.0.1:$NP ssl; ssl_certificate $TMP/work/pki/server.crt; ssl_certificate_key $TMP/work/pki/server.key; location / { default_type application/json; alias $TMP/pod.json; } }"); then
   curl -sf --cacert "$EFKSIM_CA" -H "Authorization: Bearer bench-token" "$URL" > "$TMP/pod.json"
-  NP=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  mkdir -p "$TMP/nginx/logs" "$TMP/nginx/tmp"
-  cat > "$TMP/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/logs/error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx/tmp;
-  proxy_temp_path $TMP/nginx/tmp;
-  fastcgi_temp_path $TMP/nginx/tmp;
-  uwsgi_temp_path $TMP/nginx/tmp;
-  scgi_temp_path $TMP/nginx/tmp;
-  server {
-    listen 127.0.0.1:$NP ssl;
-    ssl_certificate $TMP/work/pki/server.crt;
-    ssl_certificate_key $TMP/work/pki/server.key;
-    location / { default_type application/json; alias $TMP/pod.json; }
-  }
-}
-EOF
   "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
   NGINX_PID=$!
   for _ in $(seq 100); do

@@ -41,7 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$HERE/lib.sh"
 
 wait_http() { # url
     local deadline=$((SECONDS + 60))
@@ -103,29 +103,9 @@ freeze_others() { # key STOP|CONT
 # all of them alike.
 
 # nginx
-if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
-    NP=$(free_port)
-    mkdir -p "$TMP/nginx/logs" "$TMP/nginx/tmp"
-    cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/logs/error.log;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/nginx/tmp;
-    proxy_temp_path $TMP/nginx/tmp;
-    fastcgi_temp_path $TMP/nginx/tmp;
-    uwsgi_temp_path $TMP/nginx/tmp;
-    scgi_temp_path $TMP/nginx/tmp;
-    server {
-        listen 127.0.0.1:$NP;
-        location / { return 200 '{"took":0,"errors":false,"items":[]}'; }
-    }
-}
-EOF
-    setsid $(command -v nginx || echo /usr/sbin/nginx) -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
+NP=$(free_port)
+if NGINX=$(nginx_conf "$TMP/nginx" "server { listen 127.0.0.1:$NP; location / { return 200 '{\"took\":0,\"errors\":false,\"items\":[]}'; } }"); then
+    setsid "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
     PIDS+=($!)
     PGID[nginx]=$!
     wait_http "http://127.0.0.1:$NP/"
