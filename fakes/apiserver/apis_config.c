@@ -22,7 +22,7 @@ void efk_apiserver_config_init(efk_apiserver_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->insecure = true;
-    cfg->anonymous = true;
+    cfg->anonymous = -1;
     cfg->default_namespaces = true;
 }
 
@@ -89,6 +89,18 @@ static int get_bool(const json_t *o, const char *key, bool *out, efk_err *err)
     }
     *out = json_is_true(v);
     return 0;
+}
+
+/* A bool that may be left to a default decided later: -1 when absent. */
+static int get_tristate(const json_t *o, const char *key, int *out, efk_err *err)
+{
+    bool b = false;
+    if (!json_object_get(o, key))
+        return 0;
+    int rc = get_bool(o, key, &b, err);
+    if (!rc)
+        *out = b ? 1 : 0;
+    return rc;
 }
 
 static int get_count(const json_t *o, const char *key, const char *ptr, size_t *out, efk_err *err)
@@ -314,7 +326,7 @@ int efk_apiserver_config_parse(efk_apiserver_config *cfg, const json_t *sec, con
     }
     if ((rc = get_bool(sec, "insecure", &cfg->insecure, err)) ||
         (rc = get_bool(sec, "insecure_authn", &cfg->insecure_authn, err)) ||
-        (rc = get_bool(sec, "anonymous", &cfg->anonymous, err)) ||
+        (rc = get_tristate(sec, "anonymous", &cfg->anonymous, err)) ||
         (rc = get_bool(sec, "default_namespaces", &cfg->default_namespaces, err)) ||
         (rc = get_duration(sec, "watch_timeout", &cfg->watch_timeout_ns, err)) ||
         (rc = get_duration(sec, "bookmark_interval", &cfg->bookmark_interval_ns, err)))

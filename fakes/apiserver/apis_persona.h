@@ -36,6 +36,7 @@ typedef struct apis_persona {
     bool endpoints_warning;   /* Warning header on v1 Endpoints (1.33+) */
     bool ns_name_label;       /* namespaces get kubernetes.io/metadata.name (1.21+) */
     bool healthz_only;        /* no /readyz /livez (< 1.16) */
+    bool no_anonymous;        /* no anonymous requests at all: 401 (< 1.5, before --anonymous-auth) */
 } apis_persona;
 
 /* Find the persona for a version string: "1.3", "1.33", "v1.20.4", "1.9.11".

@@ -1466,7 +1466,7 @@ int efk_apiserver_start(const efk_apiserver_config *cfg, const efk_runtime *rt, 
                             .watch_queue_cap = cfg->watch_queue,
                             .default_namespaces = cfg->default_namespaces};
     a->store = apis_store_new(&sc);
-    a->auth = apis_auth_new(cfg->anonymous);
+    a->auth = apis_auth_new(cfg->anonymous < 0 ? !a->persona->no_anonymous : cfg->anonymous != 0);
     a->routes = route_table_new();
     a->faults = fault_chain_new(rt->clock, rt->seed, "apiserver");
     if (!a->store || !a->auth || !a->routes || !a->faults) {

@@ -41,7 +41,9 @@ typedef struct efk_apiserver_config {
     bool insecure;                      /* serve the plain HTTP port (default true) */
     bool insecure_authn;                /* authenticate on the plain port too (default false:
                                            the old insecure port trusted everyone) */
-    bool anonymous;                     /* allow anonymous requests (default true) */
+    int anonymous;                      /* anonymous requests: 1 allowed, 0 refused (401),
+                                           -1 (default) as the persona's era: refused
+                                           before 1.5, allowed since */
     bool default_namespaces;            /* default, kube-system, kube-public, kube-node-lease */
     efk_apiserver_identity *identities; /* NULL: one "admin" in system:masters */
     size_t nidentities;

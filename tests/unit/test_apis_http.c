@@ -137,7 +137,7 @@ static void test_discovery(void **state)
     const char *vstart = "{\n  \"major\": \"1\",\n  \"minor\": \"33\",";
     assert_true(strncmp(r.body, vstart, strlen(vstart)) == 0);
     tu_resp_free(&r);
-    req(f, NULL, "/api", NULL, NULL, NULL, NULL, &r);
+    req(f, NULL, "/api", NULL, "", NULL, NULL, &r);
     json_t *j = body_json(&r);
     assert_string_equal(json_string_value(json_object_get(j, "kind")), "APIVersions");
     assert_string_equal(json_string_value(json_array_get(json_object_get(j, "versions"), 0)), "v1");
@@ -284,7 +284,27 @@ static void test_old_personas(void **state)
     req(f, NULL, "/version", NULL, "t", NULL, NULL, &r);
     assert_non_null(strstr(r.body, "\"gitVersion\": \"v1.3.7\""));
     tu_resp_free(&r);
+    /* 1.3 had no anonymous requests: no credentials is 401, even for /api */
+    req(f, NULL, "/api", NULL, "", NULL, NULL, &r);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(r.body, "Unauthorized\n");
+    tu_resp_free(&r);
     stop(f);
+    /* unless a scenario asks for them; and from 1.5 they are the default */
+    f = start("{\"version\":\"1.3\",\"anonymous\":true}");
+    req(f, NULL, "/api", NULL, "", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+    stop(f);
+    f = start("{\"version\":\"1.5\"}");
+    req(f, NULL, "/api", NULL, "", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    tu_resp_free(&r);
+    stop(f);
+    f = start("{\"version\":\"1.33\",\"anonymous\":false}");
+    req(f, NULL, "/api", NULL, "", NULL, NULL, &r);
+    assert_int_equal(r.status, 401);
+    tu_resp_free(&r);
     f = start("{\"version\":\"1.9\",\"identities\":[{\"name\":\"system:serviceaccount:kube-system:"
               "default\",\"token\":\"t\",\"rules\":[{\"verbs\":[\"get\"],\"resources\":["
               "\"services\"]}]}]}");
