@@ -2,7 +2,7 @@
 # python3-kubernetes in in-cluster mode, and rsyslog's mmkubernetes, each
 # against its own apis_serve (the fake alone in a fresh work dir).
 add_executable(apis_serve ${CMAKE_CURRENT_LIST_DIR}/apiserver/apis_serve.c)
-target_link_libraries(apis_serve PRIVATE efk_runner efksim_all)
+target_link_libraries(apis_serve PRIVATE efk_testserver efk_runner efksim_all)
 target_include_directories(apis_serve PRIVATE ${EFKSIM_SOURCE_DIR}/fakes ${EFKSIM_SOURCE_DIR}/runner)
 
 set(APIS_CLIENT_DIR ${CMAKE_CURRENT_LIST_DIR}/apiserver)

@@ -16,24 +16,15 @@
  *   fault {rule json} | token NAME | rv | watches
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include "efksim.h"
 #include "core/fsutil.h"
+#include "testserver.h"
 #include "workdir.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
 
 static int die(const char *what, const efk_err *err)
 {
@@ -183,6 +174,19 @@ static void command(efk_apiserver *a, ident_files *files, size_t nfiles, char *l
     }
 }
 
+/* What a stdin command needs. */
+typedef struct serve_ctx {
+    efk_apiserver *a;
+    ident_files *files;
+    size_t nfiles;
+} serve_ctx;
+
+static void on_line(void *arg, char *line)
+{
+    serve_ctx *c = arg;
+    command(c->a, c->files, c->nfiles, line);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *cfgfile = NULL;
@@ -259,33 +263,8 @@ int main(int argc, char **argv)
     free(tok);
     printf("efksim: ready %s %s\n", url, envpath);
     fflush(stdout);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    signal(SIGPIPE, SIG_IGN);
-    char line[65536];
-    size_t len = 0;
-    while (!stop) {
-        struct pollfd pfd = {.fd = 0, .events = POLLIN};
-        int pr = poll(&pfd, 1, 200);
-        if (pr <= 0)
-            continue;
-        ssize_t n = read(0, line + len, sizeof(line) - len - 1);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        line[len] = '\0';
-        char *nl;
-        while ((nl = strchr(line, '\n'))) {
-            *nl = '\0';
-            if (line[0])
-                command(a, files, nfiles, line);
-            size_t rest = len - (size_t)(nl + 1 - line);
-            memmove(line, nl + 1, rest + 1);
-            len = rest;
-        }
-        if (len == sizeof(line) - 1)
-            len = 0; /* an over-long line: dropped */
-    }
+    serve_ctx sc = {a, files, nfiles};
+    ts_serve_stdin(on_line, &sc);
     efk_apiserver_stop(a);
     for (size_t i = 0; i < nfiles; i++) {
         free(files[i].name);

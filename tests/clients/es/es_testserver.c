@@ -7,23 +7,13 @@
  * (so a test that dies never leaves it behind), and exits 0.
  * The config is the scenario's "fakes.es" object, as a JSON string.
  */
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "efksim.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
+#include "testserver.h"
 
 int main(int argc, char **argv)
 {
@@ -45,12 +35,9 @@ int main(int argc, char **argv)
     efk_err err;
     efk_err_init(&err);
     if (conf) {
-        json_error_t je;
-        json_t *j = json_loads(conf, 0, &je);
-        if (!j) {
-            fprintf(stderr, "es_testserver: -c: %s (column %d)\n", je.text, je.column);
+        json_t *j = ts_json_arg("es_testserver", conf);
+        if (!j)
             return 2;
-        }
         int rc = efk_es_config_parse(&cfg, j, ".", &err);
         json_decref(j);
         if (rc) {
@@ -71,23 +58,9 @@ int main(int argc, char **argv)
         return 1;
     }
     efk_es_config_cleanup(&cfg);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGPIPE, SIG_IGN);
     printf("EFKSIM_ES_URL=%s\nready\n", efk_es_url(es));
     fflush(stdout);
-    while (!stop) {
-        struct pollfd p = {.fd = 0, .events = POLLIN};
-        int n = poll(&p, 1, 200);
-        if (n > 0) {
-            char b[256];
-            ssize_t r = read(0, b, sizeof(b));
-            if (r == 0)
-                break; /* the parent went away */
-            if (r < 0 && errno != EINTR)
-                break;
-        }
-    }
+    ts_serve_stdin(NULL, NULL);
     efk_es_stop(es);
     return 0;
 }

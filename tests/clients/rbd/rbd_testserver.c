@@ -12,9 +12,6 @@
  *   "advance <duration>"  (e.g. "advance 31s"), answered with "ok"
  * Fault delays always run on real time (the HTTP layer waits on CLOCK_MONOTONIC).
  */
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +19,20 @@
 
 #include "core/duration.h"
 #include "efksim.h"
+#include "testserver.h"
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
+/* "advance <duration>" moves the frozen clock. */
+static void on_line(void *arg, char *line)
 {
-    (void)sig;
-    stop = 1;
+    efk_clock *test_clock = arg;
+    int64_t ns = 0;
+    if (strncmp(line, "advance ", 8) == 0 && test_clock && duration_parse(line + 8, &ns) == 0) {
+        clock_test_advance(test_clock, ns);
+        printf("ok\n");
+    } else {
+        printf("error: expected \"advance <duration>\" (with -T)\n");
+    }
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
@@ -54,12 +58,9 @@ int main(int argc, char **argv)
     efk_err err;
     efk_err_init(&err);
     if (conf) {
-        json_error_t je;
-        json_t *j = json_loads(conf, 0, &je);
-        if (!j) {
-            fprintf(stderr, "rbd_testserver: -c: %s (column %d)\n", je.text, je.column);
+        json_t *j = ts_json_arg("rbd_testserver", conf);
+        if (!j)
             return 2;
-        }
         int rc = efk_rbd_config_parse(&cfg, j, ".", &err);
         json_decref(j);
         if (rc) {
@@ -83,47 +84,9 @@ int main(int argc, char **argv)
         return 1;
     }
     efk_rbd_config_cleanup(&cfg);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGPIPE, SIG_IGN);
     printf("EFKSIM_RBD_MON=%s\nready\n", efk_rbd_mon(rbd));
     fflush(stdout);
-    char line[512];
-    size_t have = 0;
-    while (!stop) {
-        struct pollfd p = {.fd = 0, .events = POLLIN};
-        int n = poll(&p, 1, 200);
-        if (n <= 0)
-            continue;
-        ssize_t r = read(0, line + have, sizeof(line) - 1 - have);
-        if (r == 0)
-            break; /* the parent went away */
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        have += (size_t)r;
-        line[have] = '\0';
-        char *nl;
-        while ((nl = strchr(line, '\n'))) {
-            *nl = '\0';
-            int64_t ns = 0;
-            if (strncmp(line, "advance ", 8) == 0 && test_clock &&
-                duration_parse(line + 8, &ns) == 0) {
-                clock_test_advance(test_clock, ns);
-                printf("ok\n");
-            } else {
-                printf("error: expected \"advance <duration>\" (with -T)\n");
-            }
-            fflush(stdout);
-            size_t rest = have - (size_t)(nl + 1 - line);
-            memmove(line, nl + 1, rest + 1);
-            have = rest;
-        }
-        if (have >= sizeof(line) - 1)
-            have = 0;
-    }
+    ts_serve_stdin(on_line, test_clock);
     efk_rbd_stop(rbd);
     clock_test_free(test_clock);
     return 0;
