@@ -74,7 +74,7 @@ static inline bool is_hex(unsigned char c)
 
 /* Skip a string body starting after the opening quote; returns the position
  * after the closing quote, or NULL when the string is invalid. */
-static const char *skip_string(const char *p, const char *end, bool *escaped)
+static const char *string_rest(const char *p, const char *end, bool *escaped)
 {
     for (;;) {
 #ifdef __SSE2__
@@ -141,6 +141,31 @@ static const char *skip_string(const char *p, const char *end, bool *escaped)
         }
         p++;
     }
+}
+
+/* The common case inline (a string without escapes or non-ASCII bytes ends
+ * in the first 16-byte blocks); everything else, out of line. */
+static inline __attribute__((always_inline)) const char *skip_string(const char *p,
+                                                                      const char *end,
+                                                                      bool *escaped)
+{
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                 _mm_cmplt_epi8(v, sp));
+        int bits = _mm_movemask_epi8(m);
+        if (bits) {
+            p += __builtin_ctz((unsigned)bits);
+            if (*p == '"')
+                return p + 1;
+            break;
+        }
+        p += 16;
+    }
+#endif
+    return string_rest(p, end, escaped);
 }
 
 static inline const char *skip_ws(const char *p, const char *end)
@@ -213,6 +238,23 @@ static const char *skip_literal(const char *p, const char *end)
     return NULL;
 }
 
+/* Most tokens are not preceded by blanks: one test says so. */
+static inline __attribute__((always_inline)) const char *ws_fast(const char *p, const char *end,
+                                                                  bool line)
+{
+    if (p < end && (unsigned char)*p > ' ')
+        return p;
+    return line ? skip_ws_line(p, end) : skip_ws(p, end);
+}
+
+/* A field name's bit in its object's filter: names whose bits are new in
+ * the object cannot repeat an earlier one, so only a filter hit compares. */
+static inline uint64_t key_bit(const char *k, size_t klen)
+{
+    unsigned h = klen ? (unsigned char)k[0] * 31u + (unsigned char)k[klen - 1] : 0;
+    return UINT64_C(1) << ((h + (unsigned)klen * 7u) & 63);
+}
+
 #define FAST_KEYS 256
 
 typedef struct key_ref {
@@ -225,6 +267,7 @@ es_check es_json_check(const char *p, size_t len, const es_check_opts *opts, es_
 {
     const char *s = p, *end = p + len;
     uint8_t stk[ES_JSON_MAX_DEPTH + 1];
+    uint64_t seen[ES_JSON_MAX_DEPTH + 1]; /* per open object: key_bit()s */
     key_ref keys[FAST_KEYS];
     size_t nkeys = 0;
     int d = 0;
@@ -234,7 +277,7 @@ es_check es_json_check(const char *p, size_t len, const es_check_opts *opts, es_
     bool want_this = false;
     const char *val_start = NULL;
     bool line = opts && opts->line;
-#define WSP(x) (line ? skip_ws_line((x), end) : skip_ws((x), end))
+#define WSP(x) ws_fast((x), end, line)
 
     if (out) {
         out->field_val = NULL;
@@ -255,6 +298,7 @@ es_check es_json_check(const char *p, size_t len, const es_check_opts *opts, es_
         es_lex_cleanup(&lx);
         return rc ? ES_CHECK_SYNTAX : ES_CHECK_NOT_OBJECT;
     }
+    seen[d] = 0;
     stk[d++] = '{';
     s++;
     s = WSP(s);
@@ -274,7 +318,10 @@ key:
             return ES_CHECK_SYNTAX;
         size_t klen = (size_t)(s - 1 - k);
         if (dup) {
-            for (size_t i = nkeys; i > 0 && keys[i - 1].depth == d; i--) {
+            uint64_t bit = key_bit(k, klen);
+            bool maybe = seen[d - 1] & bit;
+            seen[d - 1] |= bit;
+            for (size_t i = nkeys; maybe && i > 0 && keys[i - 1].depth == d; i--) {
                 if (keys[i - 1].len == klen && (klen == 0 || keys[i - 1].p[0] == k[0]) &&
                     memcmp(keys[i - 1].p, k, klen) == 0)
                     return ES_CHECK_DUP_KEY;
@@ -318,6 +365,7 @@ value:
         if (d >= ES_JSON_MAX_DEPTH)
             return ES_CHECK_SYNTAX;
         want_this = false;
+        seen[d] = 0;
         stk[d++] = '{';
         s = WSP(s + 1);
         if (s < end && *s == '}') {
