@@ -6,9 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 /*
  * Strings are the bulk of a log document, so their scan is the hot loop:
@@ -77,35 +74,14 @@ static inline bool is_hex(unsigned char c)
 static const char *string_rest(const char *p, const char *end, bool *escaped)
 {
     for (;;) {
-#ifdef __SSE2__
-        {
-            const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'),
-                          sp = _mm_set1_epi8(0x20);
-            while (end - p >= 16) {
-                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-                /* signed compare: bytes >= 0x80 are negative, so "< 0x20"
-                 * catches control bytes and non-ASCII bytes at once */
-                __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-                                         _mm_cmplt_epi8(v, sp));
-                int bits = _mm_movemask_epi8(m);
-                if (bits) {
-                    p += __builtin_ctz((unsigned)bits);
-                    goto slow;
-                }
-                p += 16;
-            }
-        }
-#endif
-        while (end - p >= 8) {
+        p = es_json_plain_run(p, end);
+        while (end - p >= 8) { /* the tail under 16 bytes, or without SSE2 */
             uint64_t w;
             memcpy(&w, p, 8);
             if (special_bytes(w))
                 break;
             p += 8;
         }
-#ifdef __SSE2__
-    slow:
-#endif
         if (p >= end)
             return NULL;
         unsigned char c = (unsigned char)*p;
@@ -149,22 +125,9 @@ static inline __attribute__((always_inline)) const char *skip_string(const char 
                                                                       const char *end,
                                                                       bool *escaped)
 {
-#ifdef __SSE2__
-    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-                                 _mm_cmplt_epi8(v, sp));
-        int bits = _mm_movemask_epi8(m);
-        if (bits) {
-            p += __builtin_ctz((unsigned)bits);
-            if (*p == '"')
-                return p + 1;
-            break;
-        }
-        p += 16;
-    }
-#endif
+    p = es_json_plain_run(p, end);
+    if (p < end && *p == '"')
+        return p + 1;
     return string_rest(p, end, escaped);
 }
 

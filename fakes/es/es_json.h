@@ -32,6 +32,33 @@
 
 #include "core/buf.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* The first byte in [p, end) that a JSON string scan must look at: '"',
+ * '\\', a control byte or a non-ASCII byte; `end` when the 16-byte blocks
+ * hold none (the last 15 bytes are left to the caller's byte loop). */
+static inline __attribute__((always_inline)) const char *es_json_plain_run(const char *p,
+                                                                            const char *end)
+{
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: bytes >= 0x80 are negative, so "< 0x20" catches
+         * control bytes and non-ASCII bytes at once */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                 _mm_cmplt_epi8(v, sp));
+        int bits = _mm_movemask_epi8(m);
+        if (bits)
+            return p + __builtin_ctz((unsigned)bits);
+        p += 16;
+    }
+#endif
+    return p;
+}
+
 #define ES_JSON_MAX_DEPTH 1000
 #define ES_JSON_MSG_MAX   320
 
