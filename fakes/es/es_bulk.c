@@ -13,9 +13,11 @@
 
 enum { ACT_INDEX, ACT_CREATE, ACT_UPDATE, ACT_DELETE };
 static const char *const ACT_NAMES[] = {"index", "create", "update", "delete"};
+static const uint8_t ACT_LENS[] = {5, 6, 6, 6};
 
 enum { RES_CREATED, RES_UPDATED, RES_DELETED, RES_NOT_FOUND, RES_NOOP };
 static const char *const RES_NAMES[] = {"created", "updated", "deleted", "not_found", "noop"};
+static const uint8_t RES_LENS[] = {7, 7, 7, 9, 4};
 
 enum { VT_INTERNAL, VT_EXTERNAL, VT_EXTERNAL_GTE };
 
@@ -440,6 +442,7 @@ static const char *fast_action(bulk *b, op *o, const char *p, const char *end)
     do {                                                                                           \
         EXPECT('"');                                                                               \
         s = p;                                                                                     \
+        p = es_json_plain_run(p, end);                                                             \
         while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)                    \
             p++;                                                                                   \
         if (p >= end || *p != '"')                                                                 \
@@ -1564,20 +1567,64 @@ static inline char *put_raw(char *d, const char *s, size_t n)
 
 #define PUTL(d, lit) put_raw(d, lit, sizeof(lit) - 1)
 
+/* A short copy without a call: names, ids and words of an answer are
+ * mostly 4 to 32 bytes. Reads and writes stay inside [s, s + n). */
+static inline char *put_short(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, z;
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else if (n > 16 && n <= 32) {
+        char a[16], z[16];
+        memcpy(a, s, 16);
+        memcpy(z, s + n - 16, 16);
+        memcpy(d, a, 16);
+        memcpy(d + n - 16, z, 16);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, z;
+        memcpy(&a, s, 4);
+        memcpy(&z, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &z, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+    return d + n;
+}
+
+static const char DIGIT_PAIRS[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                                  "34353637383940414243444546474849505152535455565758596061626364656667"
+                                  "6869707172737475767778798081828384858687888990919293949596979899";
+
 static inline char *put_u64(char *d, uint64_t v)
 {
-    char tmp[24];
-    char *e = tmp + sizeof(tmp), *p = e;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return put_raw(d, p, (size_t)(e - p));
+    size_t n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10)
+        n++;
+    char *q = d + n;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        q -= 2;
+        memcpy(q, DIGIT_PAIRS + 2 * r, 2);
+    }
+    if (v >= 10) {
+        memcpy(q - 2, DIGIT_PAIRS + 2 * v, 2);
+    } else {
+        q[-1] = (char)('0' + v);
+    }
+    return d + n;
 }
 
 /* The common answer (6.x+, success, names without escapes) from a template
  * in one reservation; NULL when the item needs the general path. */
-static int render_ok_fast(bulk *b, buf *out, const op *o, bool *done)
+static int render_ok_fast(bulk *b, buf *out, const op *o, bool comma, bool *done)
 {
     const es_persona *p = b->p;
     *done = false;
@@ -1607,22 +1654,22 @@ static int render_ok_fast(bulk *b, buf *out, const op *o, bool *done)
     if (rc)
         return rc;
     char *d = out->data + out->len;
-    const char *act = ACT_NAMES[o->act];
+    if (comma)
+        *d++ = ',';
     d = PUTL(d, "{\"");
-    d = put_raw(d, act, strlen(act));
+    d = put_short(d, ACT_NAMES[o->act], ACT_LENS[o->act]);
     d = PUTL(d, "\":{\"_index\":\"");
-    d = put_raw(d, o->index.p, o->index.len);
+    d = put_short(d, o->index.p, o->index.len);
     if (with_type) {
         d = PUTL(d, "\",\"_type\":\"");
-        d = put_raw(d, tn, tl);
+        d = put_short(d, tn, tl);
     }
     d = PUTL(d, "\",\"_id\":\"");
-    d = put_raw(d, id, idl);
+    d = put_short(d, id, idl);
     d = PUTL(d, "\",\"_version\":");
     d = put_u64(d, (uint64_t)o->ver);
     d = PUTL(d, ",\"result\":\"");
-    const char *res = RES_NAMES[o->result];
-    d = put_raw(d, res, strlen(res));
+    d = put_short(d, RES_NAMES[o->result], RES_LENS[o->result]);
     if (o->result == RES_NOOP)
         d = put_raw(d, shards_noop, sizeof(shards_noop) - 1);
     else
@@ -1640,11 +1687,13 @@ static int render_ok_fast(bulk *b, buf *out, const op *o, bool *done)
     return 0;
 }
 
-static int render_item(bulk *b, buf *out, const op *o)
+static int render_item(bulk *b, buf *out, const op *o, bool comma)
 {
     bool done;
-    int frc = render_ok_fast(b, out, o, &done);
+    int frc = render_ok_fast(b, out, o, comma, &done);
     if (frc || done)
+        return frc;
+    if (comma && (frc = LIT(out, ",")) != 0)
         return frc;
     const es_persona *p = b->p;
     bool with_type = p->major <= 7 || p->compat7;
@@ -1864,11 +1913,8 @@ int es_bulk_run(const es_bulk_env *env, const es_bulk_req *req, buf *out, es_bul
     rc = rc ? rc
             : (errors ? LIT(out, ",\"errors\":true,\"items\":[")
                       : LIT(out, ",\"errors\":false,\"items\":["));
-    for (i = 0; i < b.nops && !rc; i++) {
-        if (i)
-            rc = LIT(out, ",");
-        rc = rc ? rc : render_item(&b, out, &b.ops[i]);
-    }
+    for (i = 0; i < b.nops && !rc; i++)
+        rc = render_item(&b, out, &b.ops[i], i > 0);
     rc = rc ? rc : LIT(out, "]}");
     status = rc ? rc : 200;
     if (st) {
