@@ -1,5 +1,7 @@
 #include "es_id.h"
 
+#include <string.h>
+
 #include "core/rng.h"
 
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -46,30 +48,42 @@ void es_idgen_cleanup(es_idgen *g)
     pthread_mutex_destroy(&g->lock);
 }
 
+static inline void b64_group(uint32_t v, char *out)
+{
+    out[0] = B64URL[(v >> 18) & 63];
+    out[1] = B64URL[(v >> 12) & 63];
+    out[2] = B64URL[(v >> 6) & 63];
+    out[3] = B64URL[v & 63];
+}
+
+/* The 15 bytes of an id, in ES's order (TimeBasedUUIDGenerator):
+ *   seq, seq>>16, t>>16, t>>24, t>>32, t>>40, node[0..5], t>>8, seq>>8, t
+ * encode in five 3-byte groups; the middle three (chars 4..15) depend on
+ * the time and the node only, so they are encoded once per millisecond. */
 void es_idgen_next(es_idgen *g, char *out, size_t n)
 {
     int64_t now = clock_wall_ns(g->clock) / 1000000;
     pthread_mutex_lock(&g->lock);
+    uint64_t mid_ts = UINT64_MAX;
+    char mid[12];
     for (size_t k = 0; k < n; k++) {
         uint32_t seq = g->seq = (g->seq + 1) & 0xFFFFFF;
         int64_t ts = now > g->last_ms ? now : g->last_ms;
         if (seq == 0)
             ts++; /* the sequence wrapped: move time on so ids stay unique */
         g->last_ms = ts;
-        uint8_t b[15];
         uint64_t t = (uint64_t)ts;
-        b[0] = (uint8_t)seq;
-        b[1] = (uint8_t)(seq >> 16);
-        b[2] = (uint8_t)(t >> 16);
-        b[3] = (uint8_t)(t >> 24);
-        b[4] = (uint8_t)(t >> 32);
-        b[5] = (uint8_t)(t >> 40);
-        for (int i = 0; i < 6; i++)
-            b[6 + i] = g->node[i];
-        b[12] = (uint8_t)(t >> 8);
-        b[13] = (uint8_t)(seq >> 8);
-        b[14] = (uint8_t)t;
-        es_base64url(b, sizeof(b), out + k * ES_ID_LEN);
+        if (t != mid_ts) {
+            uint8_t b[9] = {(uint8_t)(t >> 24), (uint8_t)(t >> 32), (uint8_t)(t >> 40),
+                            g->node[0],         g->node[1],         g->node[2],
+                            g->node[3],         g->node[4],         g->node[5]};
+            es_base64url(b, sizeof(b), mid);
+            mid_ts = t;
+        }
+        char *o = out + k * ES_ID_LEN;
+        b64_group((seq & 0xFF) << 16 | ((seq >> 16) & 0xFF) << 8 | ((t >> 16) & 0xFF), o);
+        memcpy(o + 4, mid, 12);
+        b64_group(((t >> 8) & 0xFF) << 16 | ((seq >> 8) & 0xFF) << 8 | (t & 0xFF), o + 16);
     }
     pthread_mutex_unlock(&g->lock);
 }

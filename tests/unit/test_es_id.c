@@ -63,6 +63,34 @@ static void test_layout(void **state)
     char id2[ES_ID_LEN];
     es_idgen_next(&g2, id2, 1);
     assert_memory_equal(id, id2, ES_ID_LEN);
+    /* a batch across a millisecond: the sequence counts on by one, the node
+     * bytes stay, the time bytes follow the clock */
+    char ids[3 * ES_ID_LEN];
+    es_idgen_next(&g, ids, 2);
+    clock_test_advance(clk, 1000000);
+    es_idgen_next(&g, ids + 2 * ES_ID_LEN, 1);
+    uint8_t prev[15];
+    memcpy(prev, b, sizeof(b));
+    for (int n = 0; n < 3; n++) {
+        uint8_t c[15];
+        for (int i = 0; i < 5; i++) {
+            uint32_t v = 0;
+            for (int k = 0; k < 4; k++)
+                v = (v << 6) | (uint32_t)(strchr(tbl, ids[n * ES_ID_LEN + i * 4 + k]) - tbl);
+            c[i * 3] = (uint8_t)(v >> 16);
+            c[i * 3 + 1] = (uint8_t)(v >> 8);
+            c[i * 3 + 2] = (uint8_t)v;
+        }
+        uint32_t seq = (uint32_t)c[0] | (uint32_t)c[13] << 8 | (uint32_t)c[1] << 16;
+        uint32_t pseq = (uint32_t)prev[0] | (uint32_t)prev[13] << 8 | (uint32_t)prev[1] << 16;
+        assert_int_equal(seq, (pseq + 1) & 0xFFFFFF);
+        assert_memory_equal(c + 6, b + 6, 6);
+        assert_true(c[6] & 1);
+        uint64_t t = (uint64_t)c[14] | (uint64_t)c[12] << 8 | (uint64_t)c[2] << 16 |
+                     (uint64_t)c[3] << 24 | (uint64_t)c[4] << 32 | (uint64_t)c[5] << 40;
+        assert_int_equal(t, UINT64_C(1700000000123) + (n == 2));
+        memcpy(prev, c, sizeof(c));
+    }
     es_idgen_cleanup(&g);
     es_idgen_cleanup(&g2);
     clock_test_free(clk);
