@@ -44,6 +44,8 @@ struct es_store {
     pthread_rwlock_t lock;
     es_store_config cfg;
     rng uuid_rng;
+    es_doc *spare_docs; /* the largest document array a deletion freed */
+    size_t spare_docs_room;
     es_index **ix; /* sorted by name */
     size_t nix;
     uint64_t bytes; /* over all indices */
@@ -125,6 +127,58 @@ void es_store_reserve(es_store *s, size_t bytes)
     }
 }
 
+/* The document array of a deleted index is kept (the largest one only) for
+ * the next index that grows, as its chunks are: its pages are already
+ * faulted in, where a growing array costs a fresh page per 100 documents.
+ * The next index is charged for the capacity it would have grown to, not
+ * for the larger array it got, so the limit sees the same bytes either way. */
+static void spare_docs_put(es_store *s, es_doc *docs, size_t room)
+{
+    if (s && docs && room > 1024) {
+        pthread_mutex_lock(&s->spare_lock);
+        if (room > s->spare_docs_room) {
+            es_doc *old = s->spare_docs;
+            s->spare_docs = docs;
+            s->spare_docs_room = room;
+            docs = old;
+        }
+        pthread_mutex_unlock(&s->spare_lock);
+    }
+    free(docs);
+}
+
+/* Make room for `cap` documents in ix->docs: the spare array when it is
+ * large enough, else a realloc. 0 or -ENOMEM. */
+static int docs_grow(es_store *s, es_index *ix, size_t cap)
+{
+    if (cap <= ix->docs_room)
+        return 0;
+    es_doc *spare = NULL;
+    size_t room = 0;
+    pthread_mutex_lock(&s->spare_lock);
+    if (s->spare_docs_room >= cap) {
+        spare = s->spare_docs;
+        room = s->spare_docs_room;
+        s->spare_docs = NULL;
+        s->spare_docs_room = 0;
+    }
+    pthread_mutex_unlock(&s->spare_lock);
+    if (spare) {
+        if (ix->ndocs)
+            memcpy(spare, ix->docs, ix->ndocs * sizeof(*spare));
+        free(ix->docs);
+        ix->docs = spare;
+        ix->docs_room = room;
+        return 0;
+    }
+    es_doc *nd = realloc(ix->docs, cap * sizeof(*nd));
+    if (!nd)
+        return -ENOMEM;
+    ix->docs = nd;
+    ix->docs_room = cap;
+    return 0;
+}
+
 static void index_free(es_store *s, es_index *ix)
 {
     if (!ix)
@@ -135,7 +189,7 @@ static void index_free(es_store *s, es_index *ix)
     free(ix->chunk_sizes);
     for (size_t i = 0; i < ix->ntypes; i++)
         free(ix->types[i]);
-    free(ix->docs);
+    spare_docs_put(s, ix->docs, ix->docs_room);
     free(ix->table);
     free(ix->name);
     json_decref(ix->settings);
@@ -161,6 +215,7 @@ void es_store_free(es_store *s)
     for (size_t i = 0; i < s->nspare; i++)
         chunk_free(s->spare[i], CHUNK_SIZE);
     free(s->spare);
+    free(s->spare_docs);
     pthread_mutex_destroy(&s->spare_lock);
     pthread_rwlock_destroy(&s->lock);
     free(s);
@@ -482,11 +537,9 @@ int es_index_put(es_store *s, es_index *ix, int type, const char *id, size_t id_
     if (!d) {
         if (ix->ndocs == ix->docs_cap) {
             size_t nc = ix->docs_cap ? ix->docs_cap * 2 : 256;
-            es_doc *nd = realloc(ix->docs, nc * sizeof(*nd));
-            if (!nd)
+            if (docs_grow(s, ix, nc))
                 return -ENOMEM;
-            account(s, ix, (int64_t)((nc - ix->docs_cap) * sizeof(*nd)));
-            ix->docs = nd;
+            account(s, ix, (int64_t)((nc - ix->docs_cap) * sizeof(es_doc)));
             ix->docs_cap = nc;
         }
         if (!fresh && (ix->in_table + 1) * 2 > ix->table_cap) {

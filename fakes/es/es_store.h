@@ -71,7 +71,8 @@ struct es_index {
     char *types[ES_MAX_TYPES];
     size_t ntypes;
     es_doc *docs; /* in arrival order (the "_doc" order) */
-    size_t ndocs, docs_cap;
+    size_t ndocs, docs_cap; /* docs_cap: the capacity accounted (doubling) */
+    size_t docs_room;       /* the capacity allocated (>= docs_cap: a reused array) */
     uint64_t *table; /* open addressing: hash << 32 | (doc index + 1), 0 empty */
     size_t table_cap;
     size_t in_table;   /* documents in the table */
