@@ -71,6 +71,10 @@ typedef struct bulk {
     const char *type_ok;   /* a type name known to need no escaping */
     const char *last_type;    /* the last type name copied for the answer */
     const char *last_type_of; /* the store's name it is a copy of */
+    const char *have_type;    /* the store's single type name seen last */
+    size_t have_type_len;
+    const char *tn_last; /* the answer's type name rendered last, and its length */
+    size_t tn_last_len;
 } bulk;
 
 /* ------------------------------------------------------------------ */
@@ -1313,8 +1317,12 @@ static int resolve_type(bulk *b, op *o, es_index *ix, int *tidx)
             return r;
     }
     const char *have = ix->types[0];
-    if ((strlen(have) == t.len && memcmp(have, t.p, t.len) == 0) ||
-        (t.len == 4 && memcmp(t.p, "_doc", 4) == 0)) {
+    if (have != b->have_type) { /* a store name: stable under the write lock */
+        b->have_type = have;
+        b->have_type_len = strlen(have);
+    }
+    if ((b->have_type_len == t.len && same_bytes(have, t.p, t.len)) ||
+        (t.len == 4 && same_bytes(t.p, "_doc", 4))) {
         *tidx = 0;
         o->type_name = intern_type(b, have);
         return 0;
@@ -1690,7 +1698,14 @@ static int render_ok_fast(bulk *b, buf *out, const op *o, bool comma, bool *done
     const char *tn = p->compat7 ? "_doc" : o->type_name;
     if (with_type && !tn)
         return 0;
-    size_t tl = with_type ? strlen(tn) : 0;
+    size_t tl = 0;
+    if (with_type) {
+        if (tn != b->tn_last) {
+            b->tn_last = tn;
+            b->tn_last_len = strlen(tn);
+        }
+        tl = b->tn_last_len;
+    }
     const char *id = o->gen_id ? o->gid : o->id.p;
     size_t idl = o->gen_id ? ES_ID_LEN : o->id.len;
     if (!id)
