@@ -59,6 +59,32 @@ static void test_invalid_documents(void **state)
     assert_int_equal(es_json_check("{\"a\":1,\"a\":2}", 13, &lax, NULL), ES_CHECK_OK);
 }
 
+/* The duplicate-key filter: only a filter hit compares, so a repeat must be
+ * found however full the filter is, and names at other levels or in sibling
+ * objects are never repeats. */
+static void test_dup_keys_filter(void **state)
+{
+    (void)state;
+    char doc[2048];
+    size_t n = 0;
+    n += (size_t)snprintf(doc + n, sizeof(doc) - n, "{");
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(doc + n, sizeof(doc) - n, "%s\"k%d\":%d", i ? "," : "", i, i);
+    snprintf(doc + n, sizeof(doc) - n, "}");
+    assert_int_equal(chk(doc), ES_CHECK_OK); /* every bit set: compares, no repeat */
+    for (int rep = 0; rep < 100; rep += 33) {
+        snprintf(doc + n, sizeof(doc) - n, ",\"k%d\":0}", rep);
+        assert_int_equal(chk(doc), ES_CHECK_DUP_KEY);
+    }
+    assert_int_equal(chk("{\"a\":{\"a\":{\"a\":1}},\"b\":2}"), ES_CHECK_OK);
+    assert_int_equal(chk("{\"l\":[{\"x\":1},{\"x\":1}],\"x\":0}"), ES_CHECK_OK);
+    assert_int_equal(chk("{\"o\":{\"x\":1},\"p\":{\"x\":2}}"), ES_CHECK_OK);
+    assert_int_equal(chk("{\"o\":{\"x\":1},\"p\":{\"y\":2,\"x\":3,\"x\":4}}"),
+                     ES_CHECK_DUP_KEY);
+    assert_int_equal(chk("{\"a\":{\"b\":1},\"c\":2,\"a\":3}"), ES_CHECK_DUP_KEY);
+    assert_int_equal(chk("{\"\":1,\"\":2}"), ES_CHECK_DUP_KEY);
+}
+
 /* Long strings cross the 16- and 8-byte fast paths at every offset. */
 static void test_strings_every_offset(void **state)
 {
@@ -254,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_documents),
         cmocka_unit_test(test_invalid_documents),
+        cmocka_unit_test(test_dup_keys_filter),
         cmocka_unit_test(test_strings_every_offset),
         cmocka_unit_test(test_agrees_with_jansson),
         cmocka_unit_test(test_jackson_messages),
