@@ -22,20 +22,25 @@ trap cleanup EXIT
 # start_server JSON: a fake with that fakes.es config; sets URL.
 start_server() {
     stop_server
-    FIFO="$TMP/in.$RANDOM"
+    NSERVER=$((${NSERVER:-0} + 1))
+    FIFO="$TMP/in.$NSERVER"
     mkfifo "$FIFO"
-    "$BIN" -c "$1" -s 7 <"$FIFO" >"$TMP/server.out" 2>"$TMP/server.err" &
+    # files of its own: the shell truncates a reused one only once the child
+    # runs, so the wait below could read the previous server's "ready" and URL
+    OUT="$TMP/server.$NSERVER.out"
+    ERR="$TMP/server.$NSERVER.err"
+    "$BIN" -c "$1" -s 7 <"$FIFO" >"$OUT" 2>"$ERR" &
     SERVER_PID=$!
     exec 9>"$FIFO" # keeps its stdin open; closing it stops the server
     local deadline=$((SECONDS + 10))
-    while ! grep -q '^ready$' "$TMP/server.out" 2>/dev/null; do
+    while ! grep -q '^ready$' "$OUT" 2>/dev/null; do
         if ((SECONDS > deadline)) || ! kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "server did not start: $(cat "$TMP/server.err")"
+            echo "server did not start: $(cat "$ERR")"
             exit 1
         fi
         sleep 0.02
     done
-    URL=$(sed -n 's/^EFKSIM_ES_URL=//p' "$TMP/server.out")
+    URL=$(sed -n 's/^EFKSIM_ES_URL=//p' "$OUT")
 }
 
 stop_server() {
@@ -45,10 +50,10 @@ stop_server() {
         local rc=$?
         SERVER_PID=
         # a clean stop: exit 0 and nothing from the sanitizers
-        if [ $rc -ne 0 ] || grep -q "Sanitizer\|runtime error" "$TMP/server.err" 2>/dev/null; then
+        if [ $rc -ne 0 ] || grep -q "Sanitizer\|runtime error" "$ERR" 2>/dev/null; then
             FAIL=$((FAIL + 1))
             echo "FAIL server stop: exit $rc"
-            head -40 "$TMP/server.err"
+            head -40 "$ERR"
         fi
     fi
 }
