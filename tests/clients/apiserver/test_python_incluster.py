@@ -8,6 +8,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from harness import Fake, Checks, wait_for  # noqa: E402
 
 from kubernetes import client, watch  # noqa: E402

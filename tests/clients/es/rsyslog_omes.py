@@ -16,8 +16,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import harness  # noqa: E402
 
 BIN = os.path.join(os.environ["EFKSIM_BUILD_DIR"], "bin", "es_testserver")
 RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
@@ -39,15 +41,13 @@ def http(method, url, body=None):
 
 
 def wait_for(what, fn, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    failures.append(what)
-    print(f"FAIL {what}: not within {timeout}s")
-    return None
+    """harness.wait_for, with a timeout counted as a failed check."""
+    try:
+        return harness.wait_for(fn, timeout, what)
+    except AssertionError as e:
+        failures.append(what)
+        print(f"FAIL {what}: {e}")
+        return None
 
 
 def delivery(url, stream):

@@ -4,8 +4,10 @@ store listening); a node that dies (its watch expires after 30 s of the
 store's frozen clock); a fenced node."""
 import os
 import socket
-import time
+import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import harness  # noqa: E402
 from rbdfake import Server, add_fault, check, clear_faults, finish
 
 srv = Server({"release": "nautilus", "pools": [{"name": "rbd", "images": [
@@ -13,12 +15,11 @@ srv = Server({"release": "nautilus", "pools": [{"name": "rbd", "images": [
 
 
 def wait_for(cond, what, deadline_s=30):
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return check(False, "timed out waiting for " + what)
+    """harness.wait_for, with a timeout counted as a failed check."""
+    try:
+        return bool(harness.wait_for(cond, deadline_s, what))
+    except AssertionError as e:
+        return check(False, str(e))
 
 
 try:

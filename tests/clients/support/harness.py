@@ -1,7 +1,8 @@
-"""Start apis_serve (the fake API server alone) for a client test.
+"""Start apis_serve (the fake API server alone) for a client test, shared by
+the apiserver client tests and the programs-under-test tests.
 
     with Fake(serve_bin, config={...}) as fake:
-        fake.env["KUBECONFIG"], fake.cmd("reject bot"), fake.dir
+        fake.env["KUBECONFIG"], fake.url, fake.cmd("reject bot"), fake.dir
 
 The server runs in its own work dir under a fresh temp dir; it stops when
 its stdin closes (so it dies with the test). Waiting is always on a
@@ -10,6 +11,7 @@ condition with a deadline, never a bare sleep.
 import json
 import os
 import select
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +27,7 @@ class Fake:
         self.dir = os.path.join(self.tmp, "work")
         self.proc = None
         self.env = {}
+        self.url = None
 
     def __enter__(self):
         cfg = os.path.join(self.tmp, "apiserver.json")
@@ -40,11 +43,8 @@ class Fake:
         if not line.startswith("efksim: ready "):
             raise RuntimeError("apis_serve did not start: %r %s" % (
                 line, open(os.path.join(self.tmp, "serve.err")).read()))
-        envfile = line.split()[3]
-        for l in open(envfile):
-            if l.startswith("export "):
-                k, v = l[len("export "):].rstrip("\n").split("=", 1)
-                self.env[k] = v.strip("'")
+        _, _, self.url, envfile = line.split()
+        self.env = read_env(envfile)
         return self
 
     def _readline(self, timeout):
@@ -96,14 +96,27 @@ class Fake:
         return False
 
 
-def wait_for(cond, timeout, what):
+def read_env(path):
+    """The variables of an env file of `export NAME='value'` lines."""
+    env = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("export "):
+                k, _, v = line[7:].partition("=")
+                env[k] = shlex.split(v)[0] if v else ""
+    return env
+
+
+def wait_for(cond, timeout=20.0, what="condition"):
+    """cond()'s first true value, polled until `timeout` seconds pass."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         v = cond()
         if v:
             return v
         time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
+    raise AssertionError("timed out after %gs waiting for %s" % (timeout, what))
 
 
 class Checks:

@@ -2,86 +2,37 @@
 server through its test server (tests/clients/apiserver/apis_serve.c: a work
 dir, "efksim: ready URL ENVFILE", commands on stdin)."""
 
-import json
 import os
-import shlex
-import subprocess
+import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import harness  # noqa: E402
+from harness import wait_for  # noqa: E402,F401  (the tests use fakes.wait_for)
 
 
-def wait_for(cond, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out after %gs waiting for %s" % (timeout, what))
+class Apiserver(harness.Fake):
+    """harness.Fake started at once and stopped by the test's cleanup."""
 
-
-def read_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("export "):
-                k, _, v = line[7:].partition("=")
-                env[k] = shlex.split(v)[0] if v else ""
-    return env
-
-
-class Apiserver:
     def __init__(self, test, binary, section):
-        self.tmp = tempfile.TemporaryDirectory(prefix="efk-sut-apis-")
-        test.addCleanup(self.tmp.cleanup)
-        self.workdir = os.path.join(self.tmp.name, "work")
-        cfg = os.path.join(self.tmp.name, "apiserver.json")
-        with open(cfg, "w") as f:
-            json.dump(section, f)
-        self.proc = subprocess.Popen([binary, "--workdir", self.workdir, "--config", cfg],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+        super().__init__(binary, config=section)
+        self.__enter__()
         test.addCleanup(self.stop)
-        line = self.proc.stdout.readline()
-        if not line.startswith("efksim: ready "):
-            raise AssertionError("apis_serve did not start: %r %s" % (line, self.proc.stderr.read()))
-        _, _, self.url, envfile = line.split()
-        self.env = read_env(envfile)
+        self.workdir = self.dir
 
     def command(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        reply = self.proc.stdout.readline()
-        if not reply.startswith("ok"):
-            raise AssertionError("apis_serve %r: %s" % (line, reply))
-        return reply
+        return self.cmd(line)
 
     def sa_dir(self, name):
-        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
-        return os.path.join(self.workdir, "identities", safe)
-
-    def journal(self):
-        path = os.path.join(self.workdir, "journal", "apiserver.ndjson")
-        try:
-            with open(path) as f:
-                return [json.loads(l) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
+        return self.identity_dir(name)
 
     def paths(self):
         return [e["path"] for e in self.journal()]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for f in (self.proc.stdout, self.proc.stderr):
-            f.close()
+        if self.proc is not None:
+            self.__exit__(None, None, None)
+            self.proc = None
 
 
 def clean_env(extra):
