@@ -560,6 +560,58 @@ static void test_memory_per_document(void **state)
     fx_free(&f);
 }
 
+/* An index made after a delete takes the deleted index's document array:
+ * its documents must all be there and findable, and it must be charged
+ * exactly what the same documents cost in a store that never deleted. */
+static uint64_t fill_ids(fx *f, const char *index, int n)
+{
+    buf body;
+    buf_init(&body, 0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(buf_printf(&body,
+                                    "{\"index\":{\"_index\":\"%s\",\"_id\":\"d%d\"}}\n"
+                                    "{\"n\":%d}\n",
+                                    index, i, i),
+                         0);
+    assert_int_equal(run(f, body.data, NULL), 200);
+    buf_cleanup(&body);
+    es_store_rdlock(f->store);
+    uint64_t bytes = es_store_index_get(f->store, index, strlen(index))->bytes;
+    es_store_unlock(f->store);
+    return bytes;
+}
+
+static void test_reused_document_array(void **state)
+{
+    (void)state;
+    fx fresh, used;
+    fx_init(&fresh, "7.17", 0, false);
+    fx_init(&used, "7.17", 0, false);
+    uint64_t want = fill_ids(&fresh, "b", 900);
+    fill_ids(&used, "a", 5000); /* a larger array than "b" needs */
+    es_store_wrlock(used.store);
+    es_store_index_del(used.store, es_store_index_get(used.store, "a", 1));
+    es_store_unlock(used.store);
+    uint64_t got = fill_ids(&used, "b", 900);
+    assert_int_equal(got, want);
+    assert_int_equal(docs(&used, "b"), 900);
+    es_store_rdlock(used.store);
+    es_index *ix = es_store_index_get(used.store, "b", 1);
+    for (int i = 0; i < 900; i += 7) {
+        char id[16];
+        int n = snprintf(id, sizeof(id), "d%d", i);
+        es_doc *d = es_index_doc_get(used.store, ix, 0, id, (size_t)n);
+        assert_non_null(d);
+        char src[32];
+        snprintf(src, sizeof(src), "{\"n\":%d}", i);
+        assert_int_equal(d->src_len, strlen(src));
+        assert_memory_equal(es_doc_src(d), src, d->src_len);
+    }
+    es_store_unlock(used.store);
+    fx_free(&fresh);
+    fx_free(&used);
+}
+
 static void test_item_faults(void **state)
 {
     (void)state;
@@ -690,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_atomic_rejection),
         cmocka_unit_test(test_store_limit),
         cmocka_unit_test(test_memory_per_document),
+        cmocka_unit_test(test_reused_document_array),
         cmocka_unit_test(test_item_faults),
         cmocka_unit_test(test_accounting_only),
         cmocka_unit_test(test_type_cap),
